@@ -1,0 +1,126 @@
+import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
+import {
+  ACCEPTED_JWT_ALGORITHMS,
+  type Caller,
+  CLOCK_TOLERANCE_SECONDS,
+  type Scope,
+  TokenClaims,
+} from '../../schemas/auth'
+import type { IcsRuntimeConfig } from '../../schemas/ics-config'
+import { FhirError } from './errors'
+
+const keySets = new Map<string, JWTVerifyGetKey>()
+
+/**
+ * The ICS's JWKS, fetched on first use and cached: keys are picked by `kid`, an unknown
+ * `kid` triggers at most one refetch per 30 s (cooldown), and the set is refreshed at
+ * least every 10 minutes so a rotated key is picked up.
+ */
+function keySetFor(jwksUrl: string): JWTVerifyGetKey {
+  let keySet = keySets.get(jwksUrl)
+  if (!keySet) {
+    keySet = createRemoteJWKSet(new URL(jwksUrl), {
+      cooldownDuration: 30_000,
+      cacheMaxAge: 600_000,
+      timeoutDuration: 3_000,
+    })
+    keySets.set(jwksUrl, keySet)
+  }
+  return keySet
+}
+
+function unauthorised(diagnostics: string): FhirError {
+  return new FhirError('ACCESS_DENIED', diagnostics, {
+    status: 401,
+    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+  })
+}
+
+/** Reads the bearer token from an Authorization header value. */
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw unauthorised('Missing Authorization header')
+  const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header.trim())
+  if (!match?.[1]) throw unauthorised('Authorization header must be "Bearer <token>"')
+  return match[1]
+}
+
+/**
+ * Verifies an access token for this ICS and returns the caller. Signature by the ICS's
+ * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew.
+ * A valid token from another ICS, or from an organisation outside this ICS, is a 403.
+ */
+export async function authenticate(
+  token: string,
+  ics: IcsRuntimeConfig,
+  keySet: JWTVerifyGetKey = keySetFor(ics.auth.jwksUrl),
+): Promise<Caller> {
+  let payload: unknown
+  try {
+    const verified = await jwtVerify(token, keySet, {
+      issuer: ics.auth.issuer,
+      audience: ics.auth.audience,
+      algorithms: [...ACCEPTED_JWT_ALGORITHMS],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp'],
+    })
+    payload = verified.payload
+  } catch (error) {
+    // No answer from the ICS's JWKS is our outage, not the caller's fault.
+    if (isKeySetOutage(error)) {
+      throw new FhirError('SERVICE_UNAVAILABLE', 'Could not fetch the ICS signing keys; try again', {
+        headers: { 'Retry-After': '5' },
+      })
+    }
+    throw unauthorised(describeTokenFailure(error))
+  }
+  const claims = TokenClaims.safeParse(payload)
+  if (!claims.success) {
+    const fields = claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
+    throw unauthorised(`Access token is missing or has invalid claims: ${fields}`)
+  }
+  const { sub, requesting_organization, scope, reason_for_request } = claims.data
+  if (claims.data.ics !== ics.ics) {
+    throw new FhirError('ACCESS_DENIED', `Token is for ICS "${claims.data.ics}", not this ICS`)
+  }
+  if (!ics.members.some((member) => member.ods === requesting_organization)) {
+    throw new FhirError(
+      'ACCESS_DENIED',
+      `Organisation ${requesting_organization} is not a member of this ICS`,
+    )
+  }
+  return {
+    sub,
+    organisation: requesting_organization,
+    ics: claims.data.ics,
+    scopes: new Set(scope.split(' ').filter(Boolean)),
+    purposeOfUse: reason_for_request ?? 'directcare',
+  }
+}
+
+/** Refuses a caller whose token lacks the route's scope. */
+export function requireScope(caller: Caller, scope: Scope): void {
+  if (!caller.scopes.has(scope)) {
+    throw new FhirError('ACCESS_DENIED', `This operation needs the scope "${scope}"`)
+  }
+}
+
+function isKeySetOutage(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true // fetch failed: network or DNS
+  return (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    error.code === 'ERR_JOSE_GENERIC' // non-200 from the JWKS endpoint
+  )
+}
+
+function describeTokenFailure(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'Access token has expired'
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return `Access token claim "${error.claim}" is invalid (${error.reason})`
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'Access token algorithm is not accepted (RS256 or ES256)'
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'Access token signature is invalid'
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'Access token is not signed by a key of this ICS'
+  return 'Access token is malformed or invalid'
+}

@@ -1,0 +1,24 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { type TableName, tables } from '../../infra/tables'
+
+/**
+ * One DynamoDB client per container, built at module scope and reused by every
+ * invocation. The endpoint comes from the SDK's own configuration: in the local runtime
+ * `AWS_ENDPOINT_URL_DYNAMODB` points it at the in-process dynalite.
+ */
+export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), {
+  marshallOptions: { removeUndefinedValues: true },
+})
+
+/** The physical name of a declared table, from the environment the stack sets. */
+export function tableNameOf(table: TableName): string {
+  const name = process.env[tables[table].envVar]
+  if (!name) throw new Error(`${tables[table].envVar} is not set`)
+  return name
+}
+
+/** True when a write was refused by its condition expression. */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException'
+}

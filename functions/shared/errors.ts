@@ -1,0 +1,31 @@
+import { operationOutcome, type SpineCodeName, spineCodes } from '../../schemas/fhir/OperationOutcome'
+
+/**
+ * An error the caller should see as a FHIR OperationOutcome. Domain code throws these;
+ * the HTTP middleware turns them into responses. The diagnostics are shown to the caller,
+ * so they never contain patient data beyond what the caller sent.
+ */
+export class FhirError extends Error {
+  readonly status: number
+  readonly code: SpineCodeName
+  readonly diagnostics: string | undefined
+  readonly headers: Record<string, string>
+
+  constructor(
+    code: SpineCodeName,
+    diagnostics?: string,
+    options: { status?: number; headers?: Record<string, string> } = {},
+  ) {
+    super(diagnostics ? `${code}: ${diagnostics}` : code)
+    this.name = 'FhirError'
+    this.code = code
+    this.status = options.status ?? spineCodes[code].status
+    this.diagnostics = diagnostics
+    this.headers = options.headers ?? {}
+  }
+
+  /** The response body. */
+  toOperationOutcome() {
+    return operationOutcome(this.code, this.diagnostics)
+  }
+}

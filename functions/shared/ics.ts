@@ -1,0 +1,24 @@
+import type { IcsRuntimeConfig } from '../../schemas/ics-config'
+
+let current: IcsRuntimeConfig | undefined
+
+/**
+ * The ICS this function serves. The CDK app bundles it into `ICS_CONFIG` at build time
+ * (esbuild define: no 4 KB environment limit for large ICSs); the local runtime sets the
+ * environment variable before it loads the handlers.
+ */
+export function currentIcs(): IcsRuntimeConfig {
+  if (!current) {
+    const raw = process.env.ICS_CONFIG
+    if (!raw) throw new Error('ICS_CONFIG is not set')
+    // Validated where it was built (the CDK app, the local runtime); parsing it again here
+    // would put the config schema into every bundle.
+    current = JSON.parse(raw) as IcsRuntimeConfig
+  }
+  return current
+}
+
+/** Forgets the cached config (tests that switch ICS). */
+export function resetIcsConfig(): void {
+  current = undefined
+}

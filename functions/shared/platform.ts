@@ -1,0 +1,25 @@
+import { DynamoDbAuditTrail } from './audit/DynamoDbAuditTrail'
+import { currentIcs } from './ics'
+import type { AuditTrail, RateLimiter } from './ports'
+import { DynamoDbRateLimiter } from './rate-limit'
+
+// Built on first use, not at import: the table names come from the environment, which
+// tests and the local runtime set after loading the modules.
+let trail: DynamoDbAuditTrail | undefined
+let limiter: DynamoDbRateLimiter | undefined
+
+/** The stack's audit trail, shared by every HTTP function that touches patient data. */
+export const auditTrail: AuditTrail = {
+  append: (entries) => {
+    trail ??= new DynamoDbAuditTrail()
+    return trail.append(entries)
+  },
+}
+
+/** The per-organisation rate limit of this ICS. */
+export const rateLimiter: RateLimiter = {
+  consume: (organisation, now) => {
+    limiter ??= new DynamoDbRateLimiter(() => currentIcs().rateLimit.requestsPerMinute)
+    return limiter.consume(organisation, now)
+  },
+}

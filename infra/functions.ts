@@ -1,0 +1,46 @@
+import type { TableName } from './tables'
+
+/**
+ * Lambda functions, declared once as plain data: where the code is and what each function
+ * may touch. The CDK construct turns `tables` and `publishesEvents` into least-privilege
+ * grants; the local runtime loads the same entry points.
+ */
+
+/**
+ * - `read`: GetItem, Query, BatchGetItem.
+ * - `append`: read + PutItem with a condition (audit trail: no UpdateItem, no DeleteItem).
+ * - `readWrite`: read + PutItem, UpdateItem, DeleteItem, BatchWriteItem.
+ * - `count`: UpdateItem only (atomic counters: the rate limit).
+ */
+export type TableAccess = 'read' | 'append' | 'readWrite' | 'count'
+
+export interface FunctionDeclaration {
+  description: string
+  /** Source file, from the repository root. */
+  entry: string
+  /** Exported handler name in `entry`. */
+  handler: string
+  tables: Partial<Record<TableName, TableAccess>>
+  publishesEvents: boolean
+  memoryMb?: number
+  timeoutSeconds?: number
+}
+
+export const functions = {
+  metadata: {
+    description: 'CapabilityStatement and API docs',
+    entry: 'functions/metadata/handler.ts',
+    handler: 'handler',
+    tables: {},
+    publishesEvents: false,
+  },
+  patientLookup: {
+    description: 'PDS lookup: read and search patients',
+    entry: 'functions/patient-lookup/handler.ts',
+    handler: 'handler',
+    tables: { patients: 'read', audit: 'append', rateLimits: 'count' },
+    publishesEvents: false,
+  },
+} as const satisfies Record<string, FunctionDeclaration>
+
+export type FunctionName = keyof typeof functions

@@ -1,0 +1,95 @@
+import type { Scope } from '../schemas/auth'
+import type { FunctionName } from './functions'
+
+/**
+ * REST routes, declared once as plain data. API Gateway resources and methods (CDK), the
+ * local HTTP gateway, the handlers' scope checks, the CapabilityStatement and the OpenAPI
+ * document are all built from this list.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+/** How the route shows in the CapabilityStatement (FHIR R4 restful interactions and operations). */
+export type FhirInteraction =
+  | { resource: string; interaction: 'read' | 'search-type' | 'create' | 'update' | 'delete' }
+  | { resource?: string; operation: string }
+
+export interface RouteDeclaration {
+  /** Stable name; the handler's implementation map and the OpenAPI operationId use it. */
+  operationId: string
+  method: HttpMethod
+  /** API Gateway resource path; `{name}` marks a path parameter. */
+  path: string
+  function: FunctionName
+  /** The scope a token needs; `null` for the public routes (metadata and docs). */
+  scope: Scope | null
+  summary: string
+  fhir?: FhirInteraction
+  /** Search parameters the route understands, for the CapabilityStatement and OpenAPI. */
+  searchParams?: readonly { name: string; type: 'string' | 'token' | 'date' | 'number' | 'reference' }[]
+  /** Whether the route takes a JSON body; bodies on other routes are ignored. */
+  hasBody?: boolean
+}
+
+export const routes = [
+  {
+    operationId: 'capabilities',
+    method: 'GET',
+    path: '/metadata',
+    function: 'metadata',
+    scope: null,
+    summary: 'CapabilityStatement listing every operation this stack serves',
+    fhir: { operation: 'capabilities' },
+  },
+  {
+    operationId: 'docsPage',
+    method: 'GET',
+    path: '/docs',
+    function: 'metadata',
+    scope: null,
+    summary: 'Human-readable API reference',
+  },
+  {
+    operationId: 'openApiDocument',
+    method: 'GET',
+    path: '/docs/openapi.json',
+    function: 'metadata',
+    scope: null,
+    summary: 'OpenAPI 3.1 document generated from the schemas',
+  },
+  {
+    operationId: 'readPatient',
+    method: 'GET',
+    path: '/Patient/{nhsNumber}',
+    function: 'patientLookup',
+    scope: 'patient.read',
+    summary: 'Read a patient from PDS by NHS number',
+    fhir: { resource: 'Patient', interaction: 'read' },
+  },
+  {
+    operationId: 'searchPatients',
+    method: 'GET',
+    path: '/Patient',
+    function: 'patientLookup',
+    scope: 'patient.read',
+    summary: 'Search PDS by demographics (family, given, gender, birthdate, postcode)',
+    fhir: { resource: 'Patient', interaction: 'search-type' },
+    searchParams: [
+      { name: 'family', type: 'string' },
+      { name: 'given', type: 'string' },
+      { name: 'gender', type: 'token' },
+      { name: 'birthdate', type: 'date' },
+      { name: 'address-postalcode', type: 'string' },
+      { name: '_fuzzy-match', type: 'token' },
+      { name: '_exact-match', type: 'token' },
+      { name: '_max-results', type: 'number' },
+    ],
+  },
+] as const satisfies readonly RouteDeclaration[]
+
+export type OperationId = (typeof routes)[number]['operationId']
+
+/** The routes one function serves. */
+export function routesOf(fn: FunctionName): RouteDeclaration[] {
+  return routes.filter((route) => route.function === fn)
+}
