@@ -1,0 +1,27 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
+import type { Construct } from 'constructs'
+import type { IcsConfig } from '../schemas/ics-config'
+import { Metadata } from './constructs/Metadata'
+import { PatientLookup } from './constructs/PatientLookup'
+import { Platform } from './constructs/Platform'
+import { assertDeployable } from './ics-configs'
+
+export interface IcsStackProps extends StackProps {
+  config: IcsConfig
+}
+
+/** Everything one ICS runs: the shared platform and one construct per capability. */
+export class IcsStack extends Stack {
+  readonly platform: Platform
+
+  constructor(scope: Construct, id: string, props: IcsStackProps) {
+    super(scope, id, props)
+    assertDeployable(props.config)
+    this.platform = new Platform(this, 'Platform', props.config)
+    new Metadata(this, 'Metadata', this.platform)
+    new PatientLookup(this, 'PatientLookup', this.platform)
+
+    new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
+    new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })
+  }
+}
