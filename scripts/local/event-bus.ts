@@ -1,0 +1,544 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb'
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import { type CompiledEventPattern, compileEventPattern } from './event-pattern'
+
+/** What a rule hands matching events to. */
+export type LocalTarget =
+  /** A queue-fed consumer: invoked with an SQS-shaped batch, answers partial batch failures. */
+  | {
+      kind: 'consumer'
+      name: string
+      invoke: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>
+    }
+  /** An HTTP endpoint (as an EventBridge API destination): POSTs the event, 2xx is delivered. */
+  | { kind: 'http'; url: string }
+
+export interface LocalRule {
+  name: string
+  pattern: unknown
+  target: LocalTarget
+  /** Attempts before the delivery is dead-lettered (SQS maxReceiveCount). */
+  maxAttempts: number
+}
+
+export interface DeadLetter {
+  deliveryId: string
+  rule: string
+  eventId: string
+  detailType: string
+  attempts: number
+  lastError: string
+  deadAt: string
+}
+
+interface Delivery {
+  pk: 'DELIVERY'
+  sk: string
+  rule: string
+  eventId: string
+  status: 'pending' | 'dead'
+  attempts: number
+  nextAttemptAt: number
+  lastError?: string
+  deadAt?: string
+}
+
+export interface LocalEventBusOptions {
+  busName: string
+  region: string
+  account: string
+  client: DynamoDBClient
+  documents: DynamoDBDocumentClient
+  /** First retry delay; doubles each attempt up to `maxBackoffMs` (SQS visibility timeout locally). */
+  retryBaseMs?: number
+  maxBackoffMs?: number
+  log?: (line: string) => void
+}
+
+const TABLE = 'joinup-local-bus'
+const MAX_ENTRIES = 10
+const MAX_ENTRY_BYTES = 256 * 1024
+
+/**
+ * A local Amazon EventBridge bus. It speaks the PutEvents JSON protocol, so the handlers'
+ * real EventBridge client works through an endpoint override; matches rules with the
+ * EventBridge-faithful matcher; delivers to each target at least once with exponential
+ * backoff; dead-letters what keeps failing; and archives every event. Events, deliveries
+ * and dead letters live in the local DynamoDB, so with DATA_DIR they survive a crash:
+ * anything acknowledged to a producer is delivered after a restart.
+ */
+export class LocalEventBus {
+  private readonly rules = new Map<string, { rule: LocalRule; compiled: CompiledEventPattern }>()
+  private server: Server | undefined
+  private timer: NodeJS.Timeout | undefined
+  private pumping: Promise<void> | undefined
+  private pumpAgain = false
+  private stopped = false
+  private readonly inFlight = new Set<Promise<unknown>>()
+  readonly options: Required<Omit<LocalEventBusOptions, 'log'>> & { log: (line: string) => void }
+
+  constructor(options: LocalEventBusOptions) {
+    this.options = { retryBaseMs: 200, maxBackoffMs: 10_000, log: () => {}, ...options }
+  }
+
+  /** Adds a rule; an invalid pattern is refused here, as EventBridge refuses it at PutRule. */
+  addRule(rule: LocalRule): void {
+    this.rules.set(rule.name, { rule, compiled: compileEventPattern(rule.pattern) })
+  }
+
+  removeRule(name: string): boolean {
+    return this.rules.delete(name)
+  }
+
+  listRules(): { name: string; pattern: unknown; target: string }[] {
+    return [...this.rules.values()].map(({ rule }) => ({
+      name: rule.name,
+      pattern: rule.pattern,
+      target: rule.target.kind === 'http' ? rule.target.url : rule.target.name,
+    }))
+  }
+
+  /** Creates the bus's own table if needed and starts the PutEvents endpoint on a free port. */
+  async start(): Promise<string> {
+    const tables = (await this.options.client.send(new ListTablesCommand({}))).TableNames ?? []
+    if (!tables.includes(TABLE)) {
+      await this.options.client.send(
+        new CreateTableCommand({
+          TableName: TABLE,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      )
+    }
+    this.server = createServer((request, response) => {
+      this.handlePutEvents(request)
+        .then(({ status, body }) => {
+          response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1' })
+          response.end(JSON.stringify(body))
+        })
+        .catch((error: unknown) => {
+          response.writeHead(500, { 'Content-Type': 'application/x-amz-json-1.1' })
+          response.end(JSON.stringify({ __type: 'InternalException', message: String(error) }))
+        })
+    })
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    const address = this.server.address()
+    if (!address || typeof address === 'string') throw new Error('event bus did not bind')
+    // Deliveries left pending by a previous run (a crash) go out now.
+    this.schedulePump(0)
+    return `http://127.0.0.1:${address.port}`
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    await this.pumping
+    await Promise.allSettled([...this.inFlight])
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+
+  /** Publishes events as PutEvents does; returns the entry results. */
+  async putEvents(
+    entries: {
+      Source?: string
+      DetailType?: string
+      Detail?: string
+      EventBusName?: string
+      Resources?: string[]
+      Time?: string
+    }[],
+  ): Promise<{
+    FailedEntryCount: number
+    Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[]
+  }> {
+    const results: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] = []
+    for (const entry of entries) {
+      const problem = this.entryProblem(entry)
+      if (problem) {
+        results.push(problem)
+        continue
+      }
+      const event: EventBridgeEvent<string, unknown> = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType!,
+        source: entry.Source!,
+        account: this.options.account,
+        time: entry.Time ? new Date(entry.Time).toISOString().replace(/\.\d{3}Z$/, 'Z') : nowIso(),
+        region: this.options.region,
+        resources: entry.Resources ?? [],
+        detail: JSON.parse(entry.Detail!),
+      }
+      await this.accept(event)
+      results.push({ EventId: event.id })
+    }
+    this.schedulePump(0)
+    return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results }
+  }
+
+  /** Archived events, newest first (the archive you can query while debugging). */
+  async archive(
+    filter: { detailType?: string; source?: string; limit?: number } = {},
+  ): Promise<EventBridgeEvent<string, unknown>[]> {
+    const events: EventBridgeEvent<string, unknown>[] = []
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.options.documents.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'ARCHIVE' },
+          ScanIndexForward: false,
+          ExclusiveStartKey,
+        }),
+      )
+      for (const item of page.Items ?? []) {
+        const event = JSON.parse(item.event as string) as EventBridgeEvent<string, unknown>
+        if (filter.detailType && event['detail-type'] !== filter.detailType) continue
+        if (filter.source && event.source !== filter.source) continue
+        events.push(event)
+        if (events.length >= (filter.limit ?? 100)) return events
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return events
+  }
+
+  async deadLetters(): Promise<DeadLetter[]> {
+    const deliveries = await this.deliveries()
+    const letters: DeadLetter[] = []
+    for (const delivery of deliveries.filter((candidate) => candidate.status === 'dead')) {
+      const event = await this.event(delivery.eventId)
+      letters.push({
+        deliveryId: delivery.sk,
+        rule: delivery.rule,
+        eventId: delivery.eventId,
+        detailType: event?.['detail-type'] ?? 'unknown',
+        attempts: delivery.attempts,
+        lastError: delivery.lastError ?? '',
+        deadAt: delivery.deadAt ?? '',
+      })
+    }
+    return letters
+  }
+
+  /** Sends dead letters back for delivery (all, or the one named): the replay command. */
+  async replay(deliveryId?: string): Promise<number> {
+    const dead = (await this.deliveries()).filter(
+      (delivery) => delivery.status === 'dead' && (!deliveryId || delivery.sk === deliveryId),
+    )
+    for (const delivery of dead) {
+      await this.options.documents.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk: 'DELIVERY', sk: delivery.sk },
+          UpdateExpression: 'SET #status = :pending, attempts = :zero, nextAttemptAt = :now REMOVE deadAt',
+          ConditionExpression: '#status = :dead',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':dead': 'dead',
+            ':zero': 0,
+            ':now': Date.now(),
+          },
+        }),
+      )
+    }
+    this.schedulePump(0)
+    return dead.length
+  }
+
+  /** Resolves once no delivery is due now or in flight: tests and seeding wait on it. */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      await this.pumping
+      const due = (await this.deliveries()).some(
+        (d) => d.status === 'pending' && d.nextAttemptAt <= Date.now() + 5,
+      )
+      if (!due && !this.pumping && this.inFlight.size === 0) return
+      this.schedulePump(0)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  private entryProblem(entry: {
+    Source?: string
+    DetailType?: string
+    Detail?: string
+    EventBusName?: string
+  }) {
+    if (
+      entry.EventBusName &&
+      entry.EventBusName !== this.options.busName &&
+      !entry.EventBusName.endsWith(`/${this.options.busName}`)
+    ) {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Event bus ${entry.EventBusName} does not exist.` }
+    }
+    if (!entry.Source || !entry.DetailType) {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source and DetailType are required.' }
+    }
+    if (!entry.Detail) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid.' }
+    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES) {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Entry size exceeds 256 KB.' }
+    }
+    try {
+      const detail: unknown = JSON.parse(entry.Detail)
+      if (detail === null || typeof detail !== 'object' || Array.isArray(detail))
+        throw new Error('not an object')
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }
+    }
+    return undefined
+  }
+
+  /** Archives the event and records one pending delivery per matching rule, before acknowledging. */
+  private async accept(event: EventBridgeEvent<string, unknown>): Promise<void> {
+    const text = JSON.stringify(event)
+    await this.options.documents.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: 'ARCHIVE', sk: `${event.time}#${event.id}`, event: text },
+      }),
+    )
+    await this.options.documents.send(
+      new PutCommand({ TableName: TABLE, Item: { pk: 'EVENT', sk: event.id, event: text } }),
+    )
+    for (const { rule, compiled } of this.rules.values()) {
+      if (!compiled.matches(event)) continue
+      const delivery: Delivery = {
+        pk: 'DELIVERY',
+        sk: `${event.time}#${event.id}#${rule.name}`,
+        rule: rule.name,
+        eventId: event.id,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: Date.now(),
+      }
+      await this.options.documents.send(new PutCommand({ TableName: TABLE, Item: delivery }))
+    }
+  }
+
+  private async event(id: string): Promise<EventBridgeEvent<string, unknown> | undefined> {
+    const { Item } = await this.options.documents.send(
+      new GetCommand({ TableName: TABLE, Key: { pk: 'EVENT', sk: id } }),
+    )
+    return Item ? (JSON.parse(Item.event as string) as EventBridgeEvent<string, unknown>) : undefined
+  }
+
+  private async deliveries(): Promise<Delivery[]> {
+    const deliveries: Delivery[] = []
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.options.documents.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'DELIVERY' },
+          ExclusiveStartKey,
+        }),
+      )
+      deliveries.push(...((page.Items ?? []) as Delivery[]))
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return deliveries
+  }
+
+  private schedulePump(delayMs: number) {
+    if (this.stopped) return
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
+    }
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.pumping = this.pump().finally(() => {
+        this.pumping = undefined
+        if (this.pumpAgain) {
+          this.pumpAgain = false
+          this.schedulePump(0)
+        }
+      })
+    }, delayMs)
+  }
+
+  /** Delivers every due delivery, grouped per rule in batches of up to 10 (an SQS receive). */
+  private async pump(): Promise<void> {
+    const pending = (await this.deliveries()).filter((delivery) => delivery.status === 'pending')
+    const now = Date.now()
+    const due = pending.filter((delivery) => delivery.nextAttemptAt <= now)
+    const byRule = new Map<string, Delivery[]>()
+    for (const delivery of due) byRule.set(delivery.rule, [...(byRule.get(delivery.rule) ?? []), delivery])
+    const work: Promise<void>[] = []
+    for (const [ruleName, deliveries] of byRule) {
+      const entry = this.rules.get(ruleName)
+      if (!entry) continue // a rule removed since: its deliveries wait until it is declared again
+      for (let start = 0; start < deliveries.length; start += 10) {
+        work.push(this.deliver(entry.rule, deliveries.slice(start, start + 10)))
+      }
+    }
+    await Promise.all(work)
+    const later = pending.filter((delivery) => delivery.nextAttemptAt > now)
+    if (later.length)
+      this.schedulePump(Math.max(0, Math.min(...later.map((d) => d.nextAttemptAt)) - Date.now()))
+  }
+
+  private async deliver(rule: LocalRule, deliveries: Delivery[]): Promise<void> {
+    const events = new Map<string, EventBridgeEvent<string, unknown>>()
+    for (const delivery of deliveries) {
+      const event = await this.event(delivery.eventId)
+      if (event) events.set(delivery.sk, event)
+    }
+    const failed = new Map<string, string>()
+    const attempt = this.attemptDelivery(rule, deliveries, events)
+    this.inFlight.add(attempt)
+    try {
+      for (const [sk, error] of await attempt) failed.set(sk, error)
+    } finally {
+      this.inFlight.delete(attempt)
+    }
+    for (const delivery of deliveries) {
+      const error = failed.get(delivery.sk)
+      const attempts = delivery.attempts + 1
+      if (error === undefined) {
+        // Delivered: the archive keeps the event; only pending and dead deliveries stay listed.
+        await this.options.documents.send(
+          new DeleteCommand({ TableName: TABLE, Key: { pk: 'DELIVERY', sk: delivery.sk } }),
+        )
+        continue
+      }
+      if (attempts >= rule.maxAttempts) {
+        this.options.log(
+          `event ${delivery.eventId} dead-lettered by rule ${rule.name} after ${attempts} attempts`,
+        )
+        await this.update(delivery.sk, { status: 'dead', attempts, lastError: error, deadAt: nowIso() })
+        continue
+      }
+      const backoff = Math.min(this.options.maxBackoffMs, this.options.retryBaseMs * 2 ** (attempts - 1))
+      const jitter = Math.random() * backoff * 0.2
+      await this.update(delivery.sk, {
+        attempts,
+        lastError: error,
+        nextAttemptAt: Date.now() + backoff + jitter,
+      })
+      this.schedulePump(backoff + jitter)
+    }
+  }
+
+  /** Returns the deliveries that failed, with why. */
+  private async attemptDelivery(
+    rule: LocalRule,
+    deliveries: Delivery[],
+    events: Map<string, EventBridgeEvent<string, unknown>>,
+  ): Promise<Map<string, string>> {
+    const failed = new Map<string, string>()
+    const target = rule.target
+    if (target.kind === 'http') {
+      await Promise.all(
+        deliveries.map(async (delivery) => {
+          try {
+            const response = await fetch(target.url, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify(events.get(delivery.sk)),
+              signal: AbortSignal.timeout(5_000),
+            })
+            if (response.status < 200 || response.status > 299)
+              failed.set(delivery.sk, `HTTP ${response.status}`)
+          } catch (error) {
+            failed.set(delivery.sk, String(error))
+          }
+        }),
+      )
+      return failed
+    }
+    const records = deliveries.map((delivery) => ({
+      messageId: delivery.sk,
+      receiptHandle: delivery.sk,
+      body: JSON.stringify(events.get(delivery.sk)),
+      attributes: {
+        ApproximateReceiveCount: String(delivery.attempts + 1),
+        SentTimestamp: String(Date.now()),
+        SenderId: 'events.amazonaws.com',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${this.options.region}:${this.options.account}:${rule.name}Queue`,
+      awsRegion: this.options.region,
+    }))
+    try {
+      const response = await target.invoke({ Records: records } as SQSEvent)
+      for (const failure of response?.batchItemFailures ?? [])
+        failed.set(failure.itemIdentifier, 'reported as a batch item failure')
+    } catch (error) {
+      // A thrown handler fails the whole batch, as Lambda does for an SQS event source.
+      for (const delivery of deliveries) failed.set(delivery.sk, String(error))
+    }
+    return failed
+  }
+
+  private async update(sk: string, fields: Partial<Delivery>): Promise<void> {
+    const names = Object.keys(fields)
+    await this.options.documents.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk: 'DELIVERY', sk },
+        UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(
+          Object.entries(fields).map(([name, value]) => [`:${name}`, value]),
+        ),
+      }),
+    )
+  }
+
+  private async handlePutEvents(request: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const target = String(request.headers['x-amz-target'] ?? '')
+    const chunks: Buffer[] = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    if (target !== 'AWSEvents.PutEvents') {
+      return {
+        status: 400,
+        body: { __type: 'UnknownOperationException', message: `${target} is not supported locally` },
+      }
+    }
+    let input: { Entries?: unknown }
+    try {
+      input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: unknown }
+    } catch {
+      return { status: 400, body: { __type: 'SerializationException', message: 'Body is not JSON' } }
+    }
+    if (!Array.isArray(input.Entries) || input.Entries.length < 1 || input.Entries.length > MAX_ENTRIES) {
+      return {
+        status: 400,
+        body: { __type: 'ValidationException', message: 'Entries must hold 1 to 10 entries' },
+      }
+    }
+    return { status: 200, body: await this.putEvents(input.Entries) }
+  }
+}
+
+function nowIso(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+}

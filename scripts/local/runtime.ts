@@ -1,0 +1,246 @@
+import { readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import { eventRules } from '../../infra/event-rules'
+import { type FunctionDeclaration, type FunctionName, functions } from '../../infra/functions'
+import { ICS_CONFIG_DIR, icsNames } from '../../infra/ics-configs'
+import { routes } from '../../infra/routes'
+import { type TableName, tables } from '../../infra/tables'
+import { IcsConfig, LOCAL_DEV_ISSUER, runtimeConfigOf } from '../../schemas/ics-config'
+import { jwksOf, loadOrCreateDevKeys, localAudience } from './dev-keys'
+import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
+import { LocalEventBus } from './event-bus'
+import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
+
+/** The repository root (handlers are loaded from their declared entries under it). */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..')
+const REGION = 'eu-west-2'
+const ACCOUNT = '000000000000'
+
+export interface LocalStackOptions {
+  /** 0 picks a free port. */
+  port?: number
+  host?: string
+  /** Which infra/ics config to run; the first by name when absent. */
+  ics?: string
+  /** Keeps DynamoDB data, the bus's deliveries and the dev key here across restarts. */
+  dataDir?: string
+  /** Seeds the demo data when the stack is empty. */
+  seed?: (stack: LocalStack, progress: (line: string) => void) => Promise<void>
+  /** Where the dev signing key lives; DATA_DIR, else `.local/` in the repository. */
+  keysDir?: string
+  /** First retry delay of the local bus (tests shorten it). */
+  retryBaseMs?: number
+  progress?: (line: string) => void
+}
+
+export interface LocalStack {
+  ics: string
+  baseUrl: string
+  port: number
+  /** Where the dev signing key lives (`npm run token` reads it from here). */
+  keysDir: string
+  dynamoEndpoint: string
+  busEndpoint: string
+  bus: LocalEventBus
+  tableNames: Record<TableName, string>
+  stop(): Promise<void>
+}
+
+/** The directory the dev key lives in when DATA_DIR is not set. */
+export const DEFAULT_KEYS_DIR = join(REPO_ROOT, '.local')
+
+/**
+ * Starts the whole ICS stack in this process: dynalite with the declared tables, the local
+ * EventBridge with the declared rules, the gateway with the declared routes and the
+ * handlers' own code, and the dev token issuer. One stack per process: the handlers read
+ * their configuration from the environment, as they do on Lambda.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const progress = options.progress ?? (() => {})
+  const ics = options.ics ?? icsNames()[0]!
+  const config = IcsConfig.parse(JSON.parse(readFileSync(join(ICS_CONFIG_DIR, `${ics}.json`), 'utf8')))
+  const host = options.host ?? '127.0.0.1'
+  // Lambda runs Node 22; the SDK's "Node 20 support ends" notice is about dev machines (README).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+
+  const dynamo = await startLocalDynamoDb(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {})
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true })
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  })
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
+  const tableNames = await createDeclaredTables(client, ics)
+  progress(
+    `DynamoDB (dynalite${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'}): ${Object.keys(tableNames).length} tables`,
+  )
+
+  const keysDir = options.keysDir ?? options.dataDir ?? DEFAULT_KEYS_DIR
+  const keys = await loadOrCreateDevKeys(keysDir)
+
+  const bus = new LocalEventBus({
+    busName: `joinup-${ics}`,
+    region: REGION,
+    account: ACCOUNT,
+    client,
+    documents,
+    retryBaseMs: options.retryBaseMs,
+    log: (line) => progress(line),
+  })
+  const busEndpoint = await bus.start()
+
+  // The handlers' environment, as the CDK stack sets it on Lambda.
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint,
+    EVENT_BUS_NAME: `joinup-${ics}`,
+    POWERTOOLS_SERVICE_NAME: `joinup-${ics}-local`,
+  })
+  delete process.env.AWS_PROFILE
+  delete process.env.AWS_SESSION_TOKEN
+  for (const [table, name] of Object.entries(tableNames))
+    process.env[tables[table as TableName].envVar] = name
+
+  const handlers = new Map<string, Promise<unknown>>()
+  const load = <T>(fn: FunctionName): Promise<T> => {
+    const declaration: FunctionDeclaration = functions[fn]
+    const key = `${declaration.entry}#${declaration.handler}`
+    if (!handlers.has(key)) {
+      handlers.set(
+        key,
+        import(pathToFileURL(join(REPO_ROOT, declaration.entry)).href).then(
+          (module: Record<string, unknown>) => {
+            const handler = module[declaration.handler]
+            if (typeof handler !== 'function')
+              throw new Error(`${declaration.entry} has no export ${declaration.handler}`)
+            return handler
+          },
+        ),
+      )
+    }
+    return handlers.get(key) as Promise<T>
+  }
+
+  for (const rule of eventRules) {
+    bus.addRule({
+      name: rule.name,
+      pattern: rule.pattern,
+      maxAttempts: rule.delivery.maxReceiveCount,
+      target: {
+        kind: 'consumer',
+        name: rule.consumer,
+        invoke: async (event: SQSEvent) => {
+          const handler = await load<(event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>>(
+            rule.consumer,
+          )
+          const declaration: FunctionDeclaration = functions[rule.consumer]
+          return handler(event, lambdaContext(rule.consumer, declaration.timeoutSeconds ?? 10))
+        },
+      },
+    })
+  }
+
+  const gatewayRoutes: GatewayRoute[] = routes.map((route) => ({
+    route,
+    functionName: route.function,
+    timeoutSeconds: (functions[route.function] as FunctionDeclaration).timeoutSeconds ?? 10,
+    handler: () => load<ProxyHandler>(route.function),
+  }))
+  let baseUrl = ''
+  const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body))
+  const port = await gateway.listen(options.port ?? 0, host)
+  baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+
+  // The local issuer replaces the ICS's identity provider; the deployed stack never trusts it.
+  const localConfig = {
+    ...runtimeConfigOf(config),
+    auth: {
+      issuer: LOCAL_DEV_ISSUER,
+      audience: localAudience(ics),
+      jwksUrl: `${baseUrl}/.well-known/jwks.json`,
+    },
+  }
+  process.env.ICS_CONFIG = JSON.stringify(localConfig)
+  await Promise.all(Object.keys(functions).map((fn) => load(fn as FunctionName)))
+  progress(`Event bus joinup-${ics}: ${eventRules.length} rules; gateway: ${routes.length} routes`)
+
+  async function localEndpoint(request: IncomingMessage, url: URL, body: Buffer) {
+    const method = request.method ?? 'GET'
+    if (url.pathname === '/.well-known/jwks.json' && method === 'GET') {
+      return { status: 200, body: jwksOf(keys), headers: { 'Content-Type': 'application/json' } }
+    }
+    if (!url.pathname.startsWith('/_local/')) return undefined
+    const json = { 'Content-Type': 'application/json' }
+    const parts = url.pathname.split('/').filter(Boolean)
+    if (url.pathname === '/_local/events' && method === 'GET') {
+      const events = await bus.archive({
+        detailType: url.searchParams.get('detail-type') ?? undefined,
+        source: url.searchParams.get('source') ?? undefined,
+        limit: Number(url.searchParams.get('limit') ?? 100),
+      })
+      return { status: 200, body: events, headers: json }
+    }
+    if (url.pathname === '/_local/dead-letters' && method === 'GET') {
+      return { status: 200, body: await bus.deadLetters(), headers: json }
+    }
+    if (parts[1] === 'dead-letters' && parts.at(-1) === 'replay' && method === 'POST') {
+      const deliveryId = parts.length === 4 ? decodeURIComponent(parts[2]!) : undefined
+      return { status: 200, body: { replayed: await bus.replay(deliveryId) }, headers: json }
+    }
+    if (url.pathname === '/_local/rules' && method === 'GET')
+      return { status: 200, body: bus.listRules(), headers: json }
+    if (url.pathname === '/_local/rules' && method === 'POST') {
+      try {
+        const input = JSON.parse(body.toString('utf8')) as {
+          name: string
+          pattern: unknown
+          url: string
+          maxAttempts?: number
+        }
+        bus.addRule({
+          name: input.name,
+          pattern: input.pattern,
+          target: { kind: 'http', url: input.url },
+          maxAttempts: input.maxAttempts ?? 3,
+        })
+        return { status: 201, body: { name: input.name }, headers: json }
+      } catch (error) {
+        return { status: 400, body: { message: String(error) }, headers: json }
+      }
+    }
+    if (parts[1] === 'rules' && parts.length === 3 && method === 'DELETE') {
+      return { status: bus.removeRule(decodeURIComponent(parts[2]!)) ? 204 : 404, body: '', headers: json }
+    }
+    return { status: 404, body: { message: 'No such local endpoint' }, headers: json }
+  }
+
+  const stack: LocalStack = {
+    ics,
+    baseUrl,
+    port,
+    keysDir,
+    dynamoEndpoint: dynamo.endpoint,
+    busEndpoint,
+    bus,
+    tableNames,
+    stop: async () => {
+      await gateway.close()
+      await bus.stop()
+      await dynamo.close()
+      client.destroy()
+    },
+  }
+  if (options.seed) await options.seed(stack, progress)
+  return stack
+}
