@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
 import { Metadata } from './constructs/Metadata'
+import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
 import { Platform } from './constructs/Platform'
 import { assertDeployable } from './ics-configs'
@@ -20,6 +21,7 @@ export class IcsStack extends Stack {
     this.platform = new Platform(this, 'Platform', props.config)
     new Metadata(this, 'Metadata', this.platform)
     new PatientLookup(this, 'PatientLookup', this.platform)
+    new PatientIndex(this, 'PatientIndex', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

@@ -1,15 +1,16 @@
 import type { FunctionName } from './functions'
 
 /**
- * EventBridge rules, declared once as plain data: the CDK backbone builds rule → SQS queue
- * → Lambda (batch, partial failures) from each, and the local bus wires the same patterns
- * to the same handlers. Patterns are checked by the event-pattern matcher when declared.
+ * EventBridge rules, declared once as plain data: the CDK platform builds rule → SQS queue
+ * → Lambda (batches, partial failures, DLQ) from each, and the local bus wires the same
+ * patterns to the same handlers. A rule says which events and majors its consumer reads;
+ * the pattern is derived from that, routing on the `detail.metadata.version` prefix.
  */
 export interface EventRuleDeclaration {
   name: string
   description: string
-  /** An EventBridge event pattern. */
-  pattern: Record<string, unknown>
+  /** The events, and the majors of each, the consumer understands (it upcasts older ones). */
+  consumes: readonly { detailType: string; majors: readonly number[] }[]
   /** The function that consumes matching events through a queue, in batches. */
   consumer: FunctionName
   delivery: {
@@ -22,4 +23,25 @@ export interface EventRuleDeclaration {
   }
 }
 
-export const eventRules: readonly EventRuleDeclaration[] = []
+/** The EventBridge pattern of a rule: each event with its accepted majors, as `$or` branches. */
+export function patternOf(rule: Pick<EventRuleDeclaration, 'consumes'>): Record<string, unknown> {
+  const branches = rule.consumes.map(({ detailType, majors }) => ({
+    'detail-type': [detailType],
+    detail: { metadata: { version: majors.map((major) => ({ prefix: `${major}.` })) } },
+  }))
+  return branches.length === 1 ? branches[0]! : { $or: branches }
+}
+
+export const eventRules: readonly EventRuleDeclaration[] = [
+  {
+    name: 'IndexRecordHolders',
+    description: 'Keeps the patient index in step with record-holder events',
+    consumes: [
+      { detailType: 'RecordHolderRegistered', majors: [1, 2] },
+      { detailType: 'RecordHolderRemoved', majors: [1] },
+      { detailType: 'OrganisationRecordsWithdrawn', majors: [1] },
+    ],
+    consumer: 'patientIndexUpdater',
+    delivery: { maxReceiveCount: 5, maxEventAgeSeconds: 86_400, retryAttempts: 185 },
+  },
+]

@@ -41,6 +41,21 @@ export const functions = {
     tables: { patients: 'read', audit: 'append', rateLimits: 'count' },
     publishesEvents: false,
   },
+  patientIndexApi: {
+    description: 'Patient index: NRL-style pointer search, registration and withdrawal',
+    entry: 'functions/patient-index/handler.ts',
+    handler: 'api',
+    tables: { patientIndex: 'read', audit: 'append', rateLimits: 'count' },
+    publishesEvents: true,
+  },
+  patientIndexUpdater: {
+    description: 'Patient index: applies record-holder events to the index',
+    entry: 'functions/patient-index/handler.ts',
+    handler: 'applyHolderEvents',
+    tables: { patientIndex: 'readWrite' },
+    publishesEvents: false,
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<string, FunctionDeclaration>
 
 export type FunctionName = keyof typeof functions

@@ -85,6 +85,46 @@ export const routes = [
       { name: '_max-results', type: 'number' },
     ],
   },
+  {
+    operationId: 'searchPointers',
+    method: 'GET',
+    path: '/DocumentReference',
+    function: 'patientIndexApi',
+    scope: 'record.read',
+    summary: 'Which organisations hold records about a patient: NRL-style pointers, 20 a page',
+    fhir: { resource: 'DocumentReference', interaction: 'search-type' },
+    searchParams: [
+      { name: 'subject:identifier', type: 'token' },
+      { name: 'custodian:identifier', type: 'token' },
+      { name: 'type', type: 'token' },
+      { name: '_cursor', type: 'string' },
+    ],
+  },
+  {
+    operationId: 'registerPointer',
+    method: 'POST',
+    path: '/DocumentReference',
+    function: 'patientIndexApi',
+    scope: 'pointer.write',
+    summary: 'An organisation announces it holds a record about a patient (own ODS code only)',
+    fhir: { resource: 'DocumentReference', interaction: 'create' },
+    hasBody: true,
+  },
+  {
+    operationId: 'withdrawPointers',
+    method: 'DELETE',
+    path: '/DocumentReference',
+    function: 'patientIndexApi',
+    scope: 'pointer.write',
+    summary: 'Conditional delete by the custodian: one patient (optionally one type), or everything it holds',
+    fhir: { resource: 'DocumentReference', interaction: 'delete' },
+    searchParams: [
+      { name: 'subject:identifier', type: 'token' },
+      { name: 'custodian:identifier', type: 'token' },
+      { name: 'type', type: 'token' },
+      { name: 'reason', type: 'token' },
+    ],
+  },
 ] as const satisfies readonly RouteDeclaration[]
 
 export type OperationId = (typeof routes)[number]['operationId']

@@ -1,20 +1,39 @@
 import * as z from 'zod/mini'
 import { type OperationId, type RouteDeclaration, routes } from '../infra/routes'
 import { Bundle } from './fhir/Bundle'
+import { Pointer, PointerRegistration } from './fhir/DocumentReference'
 import { OperationOutcome, spineCodes } from './fhir/OperationOutcome'
 import { Patient } from './fhir/Patient'
 
 /** The body each operation answers with on success; the schemas the handlers validate with. */
-const successBodies: Partial<Record<OperationId, { schema: z.ZodMiniType; description: string }>> = {
-  readPatient: { schema: Patient, description: 'The patient, PDS-shaped' },
+const successBodies: Partial<
+  Record<OperationId, { status: number; schema: z.ZodMiniType; description: string }>
+> = {
+  readPatient: { status: 200, schema: Patient, description: 'The patient, PDS-shaped' },
   searchPatients: {
+    status: 200,
     schema: z.union([Bundle, OperationOutcome]),
     description: 'Searchset Bundle, or TOO_MANY_MATCHES',
+  },
+  searchPointers: {
+    status: 200,
+    schema: Bundle,
+    description: 'Searchset Bundle of DocumentReference pointers',
+  },
+  registerPointer: {
+    status: 202,
+    schema: Pointer,
+    description: 'Accepted: the pointer as the index will hold it',
+  },
+  withdrawPointers: {
+    status: 202,
+    schema: OperationOutcome,
+    description: 'Accepted: the pointers will be withdrawn',
   },
 }
 
 /** Request bodies of the operations that take one. */
-const requestBodies: Partial<Record<OperationId, z.ZodMiniType>> = {}
+const requestBodies: Partial<Record<OperationId, z.ZodMiniType>> = { registerPointer: PointerRegistration }
 
 function jsonSchemaOf(schema: z.ZodMiniType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', unrepresentable: 'any' }) as Record<string, unknown>
@@ -63,7 +82,7 @@ export function openApiDocument(options: { title: string; serverUrl: string; ver
           }
         : {}),
       responses: {
-        '200': {
+        [String(success?.status ?? 200)]: {
           description: success?.description ?? 'OK',
           content: { 'application/fhir+json': { schema: success ? jsonSchemaOf(success.schema) : {} } },
         },

@@ -17,7 +17,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2'
 import { Construct } from 'constructs'
 import { operationOutcome } from '../../schemas/fhir/OperationOutcome'
 import type { IcsConfig } from '../../schemas/ics-config'
-import { type EventRuleDeclaration, eventRules } from '../event-rules'
+import { type EventRuleDeclaration, eventRules, patternOf } from '../event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from '../functions'
 import { gatewayResponses } from '../gateway-responses'
 import { type RouteDeclaration, routesOf } from '../routes'
@@ -348,7 +348,7 @@ export class Platform extends Construct {
       ruleName: `joinup-${this.config.ics}-${rule.name}`,
       description: rule.description,
       eventBus: this.bus,
-      eventPattern: rule.pattern as events.EventPattern,
+      eventPattern: patternOf(rule) as events.EventPattern,
       targets: [
         new targets.SqsQueue(queue, {
           deadLetterQueue: deadLetters,

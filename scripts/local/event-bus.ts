@@ -84,6 +84,7 @@ export class LocalEventBus {
   private timer: NodeJS.Timeout | undefined
   private pumping: Promise<void> | undefined
   private pumpAgain = false
+  private accepted = 0
   private stopped = false
   private readonly inFlight = new Set<Promise<unknown>>()
   readonly options: Required<Omit<LocalEventBusOptions, 'log'>> & { log: (line: string) => void }
@@ -316,7 +317,12 @@ export class LocalEventBus {
     await this.options.documents.send(
       new PutCommand({
         TableName: TABLE,
-        Item: { pk: 'ARCHIVE', sk: `${event.time}#${event.id}`, event: text },
+        // Acceptance order, not event time: events put in the same second would tie.
+        Item: {
+          pk: 'ARCHIVE',
+          sk: `${String(Date.now()).padStart(15, '0')}#${String(++this.accepted).padStart(9, '0')}`,
+          event: text,
+        },
       }),
     )
     await this.options.documents.send(

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
-import { eventRules } from '../../infra/event-rules'
+import { eventRules, patternOf } from '../../infra/event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from '../../infra/functions'
 import { ICS_CONFIG_DIR, icsNames } from '../../infra/ics-configs'
 import { routes } from '../../infra/routes'
@@ -106,6 +106,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint,
     EVENT_BUS_NAME: `joinup-${ics}`,
     POWERTOOLS_SERVICE_NAME: `joinup-${ics}-local`,
+    // Quiet by default so the start-up output stays readable; LOG_LEVEL=INFO shows every request.
+    POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   })
   delete process.env.AWS_PROFILE
   delete process.env.AWS_SESSION_TOKEN
@@ -135,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   for (const rule of eventRules) {
     bus.addRule({
       name: rule.name,
-      pattern: rule.pattern,
+      pattern: patternOf(rule),
       maxAttempts: rule.delivery.maxReceiveCount,
       target: {
         kind: 'consumer',

@@ -1,15 +1,55 @@
+import { EventBridgePublisher, type OutgoingEvent } from '../../functions/shared/events'
 import { DynamoDbPatientCache } from '../../functions/shared/patients/DynamoDbPatientCache'
+import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import type { LocalStack } from '../local/runtime'
 import { DEMO_PATIENTS, demoPatientRecords } from './demoPatients'
 
-/** Seeds the demo ICS's synthetic data once; a restart with DATA_DIR keeps what is there. */
+/** Who holds what in the demo ICS, beyond every patient's own GP practice. */
+const EXTRA_HOLDINGS: [nhsNumber: string, holderOds: string, recordType: string][] = [
+  [DEMO_PATIENTS.registered, 'RX9', 'Discharge summary'],
+  [DEMO_PATIENTS.supersededBy, 'FX002', 'Community pharmacy record'],
+  [DEMO_PATIENTS.deceased, 'RX9', 'End of life care coordination summary'],
+]
+
+/**
+ * Seeds the demo ICS's synthetic data once; a restart with DATA_DIR keeps what is there.
+ * Patients go into the PDS cache; the patient index is filled the way it always is, by
+ * RecordHolderRegistered events through the bus.
+ */
 export async function seedDemoData(stack: LocalStack, progress: (line: string) => void): Promise<void> {
   const cache = new DynamoDbPatientCache()
   if (await cache.get(DEMO_PATIENTS.registered)) {
     progress('Demo data already present (DATA_DIR): not seeding again')
     return
   }
-  const patients = demoPatientRecords()
-  await cache.putAll(patients)
-  progress(`Seeded ${patients.length} synthetic patients into the PDS cache of ${stack.ics}`)
+  const records = demoPatientRecords()
+  await cache.putAll(records)
+  progress(`Seeded ${records.length} synthetic patients into the PDS cache of ${stack.ics}`)
+
+  const holdings: OutgoingEvent[] = []
+  for (const record of records) {
+    if (record.status !== 'active') continue
+    const gp = record.patient.generalPractitioner?.[0]?.identifier?.value
+    if (!gp) continue
+    holdings.push({
+      detailType: 'RecordHolderRegistered',
+      major: 2,
+      data: { nhsNumber: record.nhsNumber, holderOds: gp, recordType: recordTypeFromText('GP record') },
+    })
+  }
+  for (const [nhsNumber, holderOds, recordType] of EXTRA_HOLDINGS) {
+    holdings.push({
+      detailType: 'RecordHolderRegistered',
+      major: 2,
+      data: { nhsNumber, holderOds, recordType: recordTypeFromText(recordType) },
+    })
+  }
+  const publisher = new EventBridgePublisher({
+    source: 'joinup.platform',
+    ics: () => stack.ics,
+    clock: () => new Date(),
+  })
+  await publisher.publish(holdings, { correlationId: 'demo-seed' })
+  await stack.bus.idle(30_000)
+  progress(`Registered ${holdings.length} record holders in the patient index (through the bus)`)
 }

@@ -1,0 +1,154 @@
+import type { EventBridgeEvent } from 'aws-lambda'
+import { EventMetadata } from '../../schemas/events/envelope'
+import type { OrganisationRecordsWithdrawnV1 } from '../../schemas/events/OrganisationRecordsWithdrawn/v1'
+import type { RecordHolderRegisteredV2 } from '../../schemas/events/RecordHolderRegistered/v2'
+import type { RecordHolderRemovedV1 } from '../../schemas/events/RecordHolderRemoved/v1'
+import { type DetailType, eventRegistry, readEventData } from '../../schemas/events/registry'
+import { applyHolderChange, type HolderChange } from '../shared/patient-index/HolderEntry'
+import { ConcurrentIndexUpdate, type PatientIndex } from '../shared/patient-index/PatientIndex'
+
+/** Attempts at one entry when other writers keep winning the race. */
+const MAX_RACES = 10
+
+export interface ApplyDependencies {
+  index: PatientIndex
+  /** How long the invocation has left (a withdrawal of a large organisation stops early and is retried). */
+  remainingMs?: () => number
+}
+
+/** What applying one event did. */
+export interface ApplyOutcome {
+  written: number
+  unchanged: number
+}
+
+/**
+ * Applies one record-holder event to the patient index. Reads each event at its own major
+ * and upcasts it to the major this consumer works in (RecordHolderRegistered v1 → v2), so
+ * old producers keep working. Safe under at-least-once and out-of-order delivery: every
+ * entry converges (HolderEntry.applyHolderChange) and writes are conditional on the version
+ * read. Throws on an event it cannot read: the batch reports it and it ends in the DLQ.
+ */
+export async function applyHolderEvent(
+  event: EventBridgeEvent<string, unknown>,
+  deps: ApplyDependencies,
+): Promise<ApplyOutcome> {
+  const detailType = event['detail-type']
+  if (!(detailType in eventRegistry)) throw new Error(`Not a record-holder event: ${detailType}`)
+  const detail = event.detail as { metadata?: unknown; data?: unknown }
+  const metadata = EventMetadata.parse(detail.metadata)
+  const occurredAt = new Date(metadata.occurredAt).toISOString()
+  const stamp = { occurredAt, eventId: metadata.id }
+
+  switch (detailType as DetailType) {
+    case 'RecordHolderRegistered': {
+      const data = readEventData(
+        'RecordHolderRegistered',
+        metadata.version,
+        detail.data,
+        2,
+      ) as RecordHolderRegisteredV2
+      const withdrawal = await deps.index.withdrawal(data.holderOds)
+      // The organisation withdrew everything after this registration happened: it does not come back.
+      if (withdrawal && Date.parse(withdrawal.occurredAt) > Date.parse(occurredAt))
+        return { written: 0, unchanged: 1 }
+      return tally([
+        await applyToEntry(deps.index, {
+          kind: 'registered',
+          nhsNumber: data.nhsNumber,
+          holderOds: data.holderOds,
+          recordType: {
+            system: data.recordType.system,
+            code: data.recordType.code,
+            display: data.recordType.display,
+          },
+          ...(data.endpoint ? { endpoint: data.endpoint } : {}),
+          ...stamp,
+        }),
+      ])
+    }
+    case 'RecordHolderRemoved': {
+      const data = readEventData(
+        'RecordHolderRemoved',
+        metadata.version,
+        detail.data,
+        1,
+      ) as RecordHolderRemovedV1
+      return tally([
+        await applyToEntry(deps.index, {
+          kind: 'removed',
+          nhsNumber: data.nhsNumber,
+          holderOds: data.holderOds,
+          recordType: {
+            system: data.recordType.system,
+            code: data.recordType.code,
+            display: data.recordType.display,
+          },
+          reason: data.reason,
+          ...stamp,
+        }),
+      ])
+    }
+    case 'OrganisationRecordsWithdrawn': {
+      const data = readEventData(
+        'OrganisationRecordsWithdrawn',
+        metadata.version,
+        detail.data,
+        1,
+      ) as OrganisationRecordsWithdrawnV1
+      // The marker first: registrations older than it that arrive from now on are refused.
+      await deps.index.saveWithdrawal({
+        holderOds: data.holderOds,
+        occurredAt,
+        eventId: metadata.id,
+        reason: data.reason,
+      })
+      const results: boolean[] = []
+      let cursor: string | undefined
+      do {
+        // Every page re-reads current entries only, so a retry after a timeout carries on where this stopped.
+        const page = await deps.index.heldBy(data.holderOds, { limit: 100, cursor })
+        results.push(
+          ...(await Promise.all(
+            page.entries.map((entry) =>
+              applyToEntry(deps.index, {
+                kind: 'removed',
+                nhsNumber: entry.nhsNumber,
+                holderOds: entry.holderOds,
+                recordType: entry.recordType,
+                reason: data.reason,
+                ...stamp,
+              }),
+            ),
+          )),
+        )
+        cursor = page.cursor
+        if (cursor && deps.remainingMs && deps.remainingMs() < 10_000) {
+          throw new Error(`Withdrawal of ${data.holderOds} is not finished; the retry continues it`)
+        }
+      } while (cursor)
+      return tally(results)
+    }
+  }
+}
+
+/** Read, merge, write on condition; on a lost race, read again. Returns whether it wrote. */
+async function applyToEntry(index: PatientIndex, change: HolderChange): Promise<boolean> {
+  for (let race = 0; race < MAX_RACES; race++) {
+    const current = await index.entry(change.nhsNumber, change.holderOds, change.recordType.code)
+    const next = applyHolderChange(current, change)
+    if (!next) return false
+    try {
+      await index.save(next, current?.version ?? 0)
+      return true
+    } catch (error) {
+      if (!(error instanceof ConcurrentIndexUpdate)) throw error
+    }
+  }
+  throw new Error('Index entry kept changing under this update')
+}
+
+function tally(results: boolean[]): ApplyOutcome {
+  const written = results.filter(Boolean).length
+  return { written, unchanged: results.length - written }
+}

@@ -1,0 +1,90 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
+import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
+import { EventBridgePublisher } from '../shared/events'
+import { httpApi } from '../shared/http'
+import { currentIcs } from '../shared/ics'
+import { logger } from '../shared/logger'
+import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
+import type { PatientIndex } from '../shared/patient-index/PatientIndex'
+import { auditTrail, rateLimiter } from '../shared/platform'
+import { systemClock } from '../shared/time'
+import { applyHolderEvent } from './apply'
+import { registerPointer, withdrawPointers } from './register'
+import { searchPointers } from './search'
+
+let index: PatientIndex | undefined
+const indexOf = () => (index ??= new DynamoDbPatientIndex())
+const publisher = new EventBridgePublisher({
+  source: 'joinup.patient-index',
+  ics: () => currentIcs().ics,
+  clock: systemClock,
+})
+
+/** NRL-style pointers: GET, POST and (conditional) DELETE /DocumentReference. */
+export const api = httpApi(
+  'patientIndexApi',
+  {
+    searchPointers: async (request) => {
+      const { bundle, audit } = await searchPointers(request.query, request.baseUrl, {
+        index: indexOf(),
+        ics: currentIcs(),
+        clock: systemClock,
+      })
+      return { status: 200, body: bundle, audit }
+    },
+    registerPointer: async (request, caller) => {
+      const { pointer, audit } = await registerPointer(request.body, caller, request, {
+        index: indexOf(),
+        publisher,
+      })
+      const query = new URLSearchParams({
+        'subject:identifier': `${pointer.subject.identifier.system}|${pointer.subject.identifier.value}`,
+        'custodian:identifier': `${pointer.custodian.identifier.system}|${pointer.custodian.identifier.value}`,
+      })
+      // Accepted, not yet applied: the index consumer applies the event within moments.
+      return {
+        status: 202,
+        body: pointer,
+        headers: { Location: `${request.baseUrl}/DocumentReference?${query}` },
+        audit,
+      }
+    },
+    withdrawPointers: async (request, caller) => {
+      const { diagnostics, audit } = await withdrawPointers(request.query, caller, request, {
+        index: indexOf(),
+        publisher,
+      })
+      return {
+        status: 202,
+        body: {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'information', code: 'informational', diagnostics }],
+        },
+        audit,
+      }
+    },
+  },
+  { audit: auditTrail, rateLimiter },
+)
+
+const processor = new BatchProcessor(EventType.SQS)
+
+/** Applies record-holder events from the rule's queue; failed records go back (and in the end to the DLQ). */
+export const applyHolderEvents = (event: SQSEvent, context: Context) =>
+  processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
+      const outcome = await applyHolderEvent(busEvent, {
+        index: indexOf(),
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      })
+      logger.info('record-holder event applied', {
+        detailType: busEvent['detail-type'],
+        eventId: busEvent.id,
+        ...outcome,
+      })
+    },
+    processor,
+    { context },
+  )

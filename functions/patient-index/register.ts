@@ -1,0 +1,203 @@
+import type { Caller } from '../../schemas/auth'
+import { PointerRegistration } from '../../schemas/fhir/DocumentReference'
+import {
+  isValidNhsNumber,
+  NHS_NUMBER_SYSTEM,
+  ODS_CODE_SYSTEM,
+  parseTokenParameter,
+} from '../../schemas/fhir/identifiers'
+import { LOCAL_RECORD_TYPES, type RecordType, recordTypeOf, SNOMED } from '../../schemas/fhir/recordTypes'
+import { FhirError } from '../shared/errors'
+import type { EventPublisher } from '../shared/events'
+import type { PatientIndex } from '../shared/patient-index/PatientIndex'
+import type { AuditFacts } from '../shared/ports'
+import { pointerIdOf, pointerOf } from './pointers'
+
+export interface ProducerDependencies {
+  index: PatientIndex
+  publisher: EventPublisher
+}
+
+/**
+ * An organisation announces that it holds a record about a patient. It may only speak
+ * for its own ODS code (403 otherwise); a pointer that is already current is a duplicate
+ * (409, as NRL). The index is not written here: a RecordHolderRegistered v2 event is
+ * published and the index consumer applies it, as every other producer's events are.
+ */
+export async function registerPointer(
+  body: unknown,
+  caller: Caller,
+  context: { correlationId: string },
+  deps: ProducerDependencies,
+): Promise<{ pointer: ReturnType<typeof pointerOf>; audit: AuditFacts[] }> {
+  const parsed = PointerRegistration.safeParse(body)
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((issue) => issue.path.join('.') || 'resource').join(', ')
+    throw new FhirError(
+      'INVALID_RESOURCE',
+      `The DocumentReference is missing or has invalid fields: ${where}`,
+      {
+        status: 400,
+      },
+    )
+  }
+  const registration = parsed.data
+  const { subject, custodian } = registration
+  if (subject.identifier.system !== NHS_NUMBER_SYSTEM || !isValidNhsNumber(subject.identifier.value)) {
+    throw new FhirError(
+      'INVALID_NHS_NUMBER',
+      'subject.identifier must be a valid NHS number (https://fhir.nhs.uk/Id/nhs-number)',
+    )
+  }
+  if (custodian.identifier.system !== ODS_CODE_SYSTEM) {
+    throw new FhirError('INVALID_RESOURCE', `custodian.identifier.system must be ${ODS_CODE_SYSTEM}`, {
+      status: 400,
+    })
+  }
+  if (custodian.identifier.value !== caller.organisation) {
+    throw new FhirError(
+      'AUTHOR_CREDENTIALS_ERROR',
+      `The custodian must be your own organisation (${caller.organisation})`,
+    )
+  }
+  const coding = registration.type.coding[0]!
+  const recordType = coding.system && coding.code ? recordTypeOf(coding.system, coding.code) : undefined
+  if (!recordType) {
+    throw new FhirError(
+      'INVALID_CODE_SYSTEM',
+      `type.coding must be one of the ICS record types (${SNOMED} or ${LOCAL_RECORD_TYPES})`,
+    )
+  }
+  const nhsNumber = subject.identifier.value
+  const existing = await deps.index.entry(nhsNumber, caller.organisation, recordType.code)
+  if (existing?.status === 'current') {
+    throw new FhirError('DUPLICATE_REJECTED', 'Create would lead to creation of a duplicate resource')
+  }
+  const endpoint = registration.content?.[0]?.attachment.url
+  const [eventId] = await deps.publisher.publish(
+    [
+      {
+        detailType: 'RecordHolderRegistered',
+        major: 2,
+        data: { nhsNumber, holderOds: caller.organisation, recordType, ...(endpoint ? { endpoint } : {}) },
+      },
+    ],
+    context,
+  )
+  const now = new Date().toISOString()
+  const pointer = pointerOf({
+    nhsNumber,
+    holderOds: caller.organisation,
+    recordType,
+    ...(endpoint ? { endpoint } : {}),
+    status: 'current',
+    firstSeenAt: now,
+    lastSeenAt: now,
+    decidedAt: now,
+    decidedBy: eventId!,
+    sources: [],
+    version: 0,
+  })
+  return {
+    pointer,
+    audit: [{ patient: nhsNumber, action: 'C', entities: [`DocumentReference/${pointer.id}`] }],
+  }
+}
+
+/**
+ * FHIR conditional delete by the custodian: with a subject, the organisation stops
+ * holding (or may no longer share) that patient's records, of one type or all; without
+ * one, it withdraws everything it holds (it closes or leaves the ICS). Both are events.
+ */
+export async function withdrawPointers(
+  query: Record<string, string[]>,
+  caller: Caller,
+  context: { correlationId: string },
+  deps: ProducerDependencies,
+): Promise<{ diagnostics: string; audit: AuditFacts[] }> {
+  for (const name of Object.keys(query)) {
+    if (!['subject:identifier', 'custodian:identifier', 'type', 'reason'].includes(name)) {
+      throw new FhirError(
+        'INVALID_PARAMETER',
+        `Invalid query parameter (extra: ${name.slice(0, 60)} not permitted)`,
+      )
+    }
+    if ((query[name]?.length ?? 0) > 1) throw new FhirError('INVALID_PARAMETER', `${name} may appear once`)
+  }
+  const custodianParam = query['custodian:identifier']?.[0]
+  if (!custodianParam) {
+    throw new FhirError('INVALID_PARAMETER', 'Invalid query parameter (custodian:identifier: field required)')
+  }
+  const custodian = parseTokenParameter(custodianParam)
+  if (custodian.system !== ODS_CODE_SYSTEM) {
+    throw new FhirError('INVALID_PARAMETER', `custodian:identifier must use ${ODS_CODE_SYSTEM}`)
+  }
+  if (custodian.value !== caller.organisation) {
+    throw new FhirError(
+      'AUTHOR_CREDENTIALS_ERROR',
+      `You may only withdraw your own organisation's pointers (${caller.organisation})`,
+    )
+  }
+  const subjectParam = query['subject:identifier']?.[0]
+  if (!subjectParam) {
+    if (query.type) throw new FhirError('INVALID_PARAMETER', 'type needs subject:identifier')
+    const reason = query.reason?.[0] ?? 'sharing-suspended'
+    if (!['organisation-closed', 'left-ics', 'sharing-suspended'].includes(reason)) {
+      throw new FhirError(
+        'INVALID_PARAMETER',
+        'reason must be organisation-closed, left-ics or sharing-suspended',
+      )
+    }
+    await deps.publisher.publish(
+      [
+        {
+          detailType: 'OrganisationRecordsWithdrawn',
+          major: 1,
+          data: { holderOds: caller.organisation, reason },
+        },
+      ],
+      context,
+    )
+    return { diagnostics: `Every pointer of ${caller.organisation} will be withdrawn`, audit: [] }
+  }
+  const subject = parseTokenParameter(subjectParam)
+  if (subject.system !== NHS_NUMBER_SYSTEM || !isValidNhsNumber(subject.value)) {
+    throw new FhirError('INVALID_NHS_NUMBER', 'subject:identifier must be a valid NHS number')
+  }
+  const reason = query.reason?.[0] ?? 'record-deleted'
+  if (!['record-deleted', 'patient-objection', 'patient-moved', 'entered-in-error'].includes(reason)) {
+    throw new FhirError(
+      'INVALID_PARAMETER',
+      'reason must be record-deleted, patient-objection, patient-moved or entered-in-error',
+    )
+  }
+  let recordTypes: RecordType[]
+  if (query.type) {
+    const type = parseTokenParameter(query.type[0]!)
+    const known = type.system ? recordTypeOf(type.system, type.value) : undefined
+    if (!known)
+      throw new FhirError('INVALID_CODE_SYSTEM', 'type must be <system>|<code> of an ICS record type')
+    recordTypes = [known]
+  } else {
+    // Without a type: every type this organisation currently holds for the patient, one event each.
+    const held = await deps.index.entriesOfHolder(subject.value, caller.organisation)
+    recordTypes = held.filter((entry) => entry.status === 'current').map((entry) => entry.recordType)
+    if (recordTypes.length === 0)
+      throw new FhirError('NO_RECORD_FOUND', 'You hold no current pointer for this patient')
+  }
+  await deps.publisher.publish(
+    recordTypes.map((recordType) => ({
+      detailType: 'RecordHolderRemoved' as const,
+      major: 1,
+      data: { nhsNumber: subject.value, holderOds: caller.organisation, recordType, reason },
+    })),
+    context,
+  )
+  const entities = recordTypes.map(
+    (recordType) => `DocumentReference/${pointerIdOf(subject.value, caller.organisation, recordType.code)}`,
+  )
+  return {
+    diagnostics: 'The pointers will be withdrawn',
+    audit: [{ patient: subject.value, action: 'D', entities }],
+  }
+}

@@ -1,0 +1,225 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
+import { FhirError } from '../errors'
+import type { HolderEntry } from './HolderEntry'
+import {
+  ConcurrentIndexUpdate,
+  type IndexPage,
+  type OrganisationWithdrawal,
+  type PatientIndex,
+} from './PatientIndex'
+
+/** How long a removal tombstone is kept: longer than any event can arrive late (SQS keeps 14 days). */
+const TOMBSTONE_DAYS = 30
+
+export const patientKey = (nhsNumber: string) => `PATIENT#${nhsNumber}`
+export const holderKey = (holderOds: string, recordTypeCode: string) =>
+  `HOLDER#${holderOds}#${recordTypeCode}`
+
+interface IndexItem extends HolderEntry {
+  pk: string
+  sk: string
+  /** Partition key of the by-holder index. */
+  holderOds: string
+  expiresAt?: number
+}
+
+/**
+ * The patient index in DynamoDB: PK `PATIENT#<nhs>`, SK `HOLDER#<ods>#<type code>`, and a
+ * by-holder GSI (`holderOds`, `pk`) for everything one organisation holds.
+ */
+export class DynamoDbPatientIndex implements PatientIndex {
+  constructor(
+    private readonly client: DynamoDBDocumentClient = documentClient,
+    private readonly tableName: string = tableNameOf('patientIndex'),
+  ) {}
+
+  async entry(
+    nhsNumber: string,
+    holderOds: string,
+    recordTypeCode: string,
+  ): Promise<HolderEntry | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: patientKey(nhsNumber), sk: holderKey(holderOds, recordTypeCode) },
+        ConsistentRead: true,
+      }),
+    )
+    return Item ? entryOf(Item as IndexItem) : undefined
+  }
+
+  async save(entry: HolderEntry, expectedVersion: number): Promise<void> {
+    const item: IndexItem = {
+      ...entry,
+      version: expectedVersion + 1,
+      pk: patientKey(entry.nhsNumber),
+      sk: holderKey(entry.holderOds, entry.recordType.code),
+      ...(entry.status === 'removed'
+        ? { expiresAt: Math.floor(Date.parse(entry.decidedAt) / 1000) + TOMBSTONE_DAYS * 86_400 }
+        : {}),
+    }
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
+          ...(expectedVersion === 0
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              }),
+        }),
+      )
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConcurrentIndexUpdate()
+      throw error
+    }
+  }
+
+  async holdersOf(
+    nhsNumber: string,
+    filter: { holderOds?: string; recordTypeCode?: string },
+    page: { limit: number; cursor?: string },
+  ): Promise<IndexPage> {
+    const prefix = filter.holderOds ? `HOLDER#${filter.holderOds}#` : 'HOLDER#'
+    const values: Record<string, unknown> = {
+      ':pk': patientKey(nhsNumber),
+      ':prefix': prefix,
+      ':current': 'current',
+    }
+    let filterExpression = '#status = :current'
+    if (filter.recordTypeCode) {
+      filterExpression += ' AND recordType.code = :type'
+      values[':type'] = filter.recordTypeCode
+    }
+    const start = decodeCursor(page.cursor, patientKey(nhsNumber))
+    return this.collect(
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: filterExpression,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      },
+      page.limit,
+      start,
+    )
+  }
+
+  async entriesOfHolder(nhsNumber: string, holderOds: string): Promise<HolderEntry[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': patientKey(nhsNumber), ':prefix': `HOLDER#${holderOds}#` },
+        ConsistentRead: true,
+      }),
+    )
+    return (Items ?? []).map((item) => entryOf(item as IndexItem))
+  }
+
+  heldBy(holderOds: string, page: { limit: number; cursor?: string }): Promise<IndexPage> {
+    return this.collect(
+      {
+        TableName: this.tableName,
+        IndexName: 'byHolder',
+        KeyConditionExpression: 'holderOds = :ods',
+        FilterExpression: '#status = :current',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':ods': holderOds, ':current': 'current' },
+      },
+      page.limit,
+      decodeCursor(page.cursor),
+    )
+  }
+
+  async withdrawal(holderOds: string): Promise<OrganisationWithdrawal | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `ORGANISATION#${holderOds}`, sk: 'WITHDRAWAL' },
+        ConsistentRead: true,
+      }),
+    )
+    if (!Item) return undefined
+    return {
+      holderOds: Item.withdrawnOds as string,
+      occurredAt: Item.occurredAt as string,
+      eventId: Item.eventId as string,
+      reason: Item.reason as string,
+    }
+  }
+
+  async saveWithdrawal(withdrawal: OrganisationWithdrawal): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          // No holderOds attribute on this item: it stays out of the by-holder index.
+          Item: {
+            pk: `ORGANISATION#${withdrawal.holderOds}`,
+            sk: 'WITHDRAWAL',
+            withdrawnOds: withdrawal.holderOds,
+            occurredAt: withdrawal.occurredAt,
+            occurredAtMs: Date.parse(withdrawal.occurredAt),
+            eventId: withdrawal.eventId,
+            reason: withdrawal.reason,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR occurredAtMs < :at',
+          ExpressionAttributeValues: { ':at': Date.parse(withdrawal.occurredAt) },
+        }),
+      )
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error
+    }
+  }
+
+  /** Reads pages until `limit` entries pass the filter or the partition ends. */
+  private async collect(
+    input: QueryCommand['input'],
+    limit: number,
+    start: Record<string, unknown> | undefined,
+  ): Promise<IndexPage> {
+    const entries: HolderEntry[] = []
+    let ExclusiveStartKey = start
+    do {
+      const page = await this.client.send(
+        new QueryCommand({ ...input, ExclusiveStartKey, Limit: Math.max(limit - entries.length, 1) }),
+      )
+      entries.push(...(page.Items ?? []).map((item) => entryOf(item as IndexItem)))
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey && entries.length < limit)
+    return { entries, ...(ExclusiveStartKey ? { cursor: encodeCursor(ExclusiveStartKey) } : {}) }
+  }
+}
+
+function entryOf(item: IndexItem): HolderEntry {
+  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...entry } = item
+  return entry
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url')
+}
+
+/** A paging cursor from a caller: must be ours, and for the same patient it was issued for. */
+function decodeCursor(cursor: string | undefined, expectedPk?: string): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>
+    const valid =
+      key !== null &&
+      typeof key === 'object' &&
+      typeof key.pk === 'string' &&
+      typeof key.sk === 'string' &&
+      (expectedPk === undefined || key.pk === expectedPk) &&
+      Object.values(key).every((value) => typeof value === 'string')
+    if (valid) return key
+  } catch {
+    // fall through
+  }
+  throw new FhirError('INVALID_PARAMETER', 'Invalid paging cursor')
+}
