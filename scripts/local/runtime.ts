@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   seed?: (stack: LocalStack, progress: (line: string) => void) => Promise<void>
   /** Where the dev signing key lives; DATA_DIR, else `.local/` in the repository. */
   keysDir?: string
+  /** Overrides the ICS's per-organisation limit (requests a minute), e.g. for load and fuzz runs. */
+  requestsPerMinute?: number
   /** First retry delay of the local bus (tests shorten it). */
   retryBaseMs?: number
   progress?: (line: string) => void
@@ -167,6 +169,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // The local issuer replaces the ICS's identity provider; the deployed stack never trusts it.
   const localConfig = {
     ...runtimeConfigOf(config),
+    ...(options.requestsPerMinute ? { rateLimit: { requestsPerMinute: options.requestsPerMinute } } : {}),
     auth: {
       issuer: LOCAL_DEV_ISSUER,
       audience: localAudience(ics),

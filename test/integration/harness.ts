@@ -22,13 +22,14 @@ export interface RunningStack {
  * Boots the whole local stack in this process on a free port, seeded with the demo data.
  * Tests drive it only over HTTP (the API, the bus's PutEvents endpoint, the local admin API).
  */
-export async function bootStack(options: { dataDir?: string } = {}): Promise<RunningStack> {
+export async function bootStack(options: { dataDir?: string; requestsPerMinute?: number } = {}): Promise<RunningStack> {
   const keysDir = await mkdtemp(join(tmpdir(), 'joinup-keys-'))
   const stack = await startLocalStack({
     port: 0,
     ics: 'demo',
     keysDir,
     dataDir: options.dataDir,
+    requestsPerMinute: options.requestsPerMinute,
     // Loaded after the stack has set the handlers' environment, as a Lambda bundle would be.
     seed: async (running, progress) =>
       (await import('../../scripts/seed/seedDemo')).seedDemoData(running, progress),
