@@ -4,7 +4,7 @@ import type { OrganisationRecordsWithdrawnV1 } from '../../schemas/events/Organi
 import type { RecordHolderRegisteredV2 } from '../../schemas/events/RecordHolderRegistered/v2'
 import type { RecordHolderRemovedV1 } from '../../schemas/events/RecordHolderRemoved/v1'
 import { type DetailType, eventRegistry, readEventData } from '../../schemas/events/registry'
-import { applyHolderChange, type HolderChange } from '../shared/patient-index/HolderEntry'
+import { applyHolderChange, compareStamps, type HolderChange } from '../shared/patient-index/HolderEntry'
 import { ConcurrentIndexUpdate, type PatientIndex } from '../shared/patient-index/PatientIndex'
 
 /** Attempts at one entry when other writers keep winning the race. */
@@ -34,7 +34,7 @@ export async function applyHolderEvent(
   deps: ApplyDependencies,
 ): Promise<ApplyOutcome> {
   const detailType = event['detail-type']
-  if (!(detailType in eventRegistry)) throw new Error(`Not a record-holder event: ${detailType}`)
+  if (!Object.hasOwn(eventRegistry, detailType)) throw new Error(`Not a record-holder event: ${detailType}`)
   const detail = event.detail as { metadata?: unknown; data?: unknown }
   const metadata = EventMetadata.parse(detail.metadata)
   const occurredAt = new Date(metadata.occurredAt).toISOString()
@@ -50,8 +50,14 @@ export async function applyHolderEvent(
       ) as RecordHolderRegisteredV2
       const withdrawal = await deps.index.withdrawal(data.holderOds)
       // The organisation withdrew everything after this registration happened: it does not come back.
-      if (withdrawal && Date.parse(withdrawal.occurredAt) > Date.parse(occurredAt))
-        return { written: 0, unchanged: 1 }
+      // Ties are settled by event id, as inside an entry, so arrival order never decides.
+      const withdrawnLater =
+        withdrawal &&
+        compareStamps(
+          { at: withdrawal.occurredAt, id: withdrawal.eventId },
+          { at: occurredAt, id: metadata.id },
+        ) > 0
+      if (withdrawnLater) return { written: 0, unchanged: 1 }
       return tally([
         await applyToEntry(deps.index, {
           kind: 'registered',

@@ -36,6 +36,7 @@ export const api = httpApi(
       const { pointer, audit } = await registerPointer(request.body, caller, request, {
         index: indexOf(),
         publisher,
+        clock: systemClock,
       })
       const query = new URLSearchParams({
         'subject:identifier': `${pointer.subject.identifier.system}|${pointer.subject.identifier.value}`,
@@ -53,6 +54,7 @@ export const api = httpApi(
       const { diagnostics, audit } = await withdrawPointers(request.query, caller, request, {
         index: indexOf(),
         publisher,
+        clock: systemClock,
       })
       return {
         status: 202,

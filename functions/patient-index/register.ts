@@ -11,11 +11,13 @@ import { FhirError } from '../shared/errors'
 import type { EventPublisher } from '../shared/events'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import type { AuditFacts } from '../shared/ports'
+import type { Clock } from '../shared/time'
 import { pointerIdOf, pointerOf } from './pointers'
 
 export interface ProducerDependencies {
   index: PatientIndex
   publisher: EventPublisher
+  clock: Clock
 }
 
 /**
@@ -84,7 +86,7 @@ export async function registerPointer(
     ],
     context,
   )
-  const now = new Date().toISOString()
+  const now = deps.clock().toISOString()
   const pointer = pointerOf({
     nhsNumber,
     holderOds: caller.organisation,

@@ -97,7 +97,8 @@ export async function searchPointers(
       resourceType: 'Bundle',
       type: 'searchset',
       timestamp: ukDateTime(deps.clock()),
-      total: page.entries.length,
+      // FHIR: total counts every match; with more pages to come we do not know it, so leave it out.
+      ...(page.cursor ? {} : { total: page.entries.length }),
       link: links,
       entry: page.entries.map((entry) => ({ resource: pointerOf(entry, endpoints.get(entry.holderOds)) })),
     },

@@ -82,7 +82,8 @@ export class EventBridgePublisher implements EventPublisher {
     for (let round = 1; pending.length > 0; round++) {
       const result = await client.send(new PutEventsCommand({ Entries: pending }))
       if (!result.FailedEntryCount) return
-      pending = pending.filter((_, index) => result.Entries?.[index]?.ErrorCode)
+      // An entry without an EventId was not accepted, whatever else the answer says.
+      pending = pending.filter((_, index) => !result.Entries?.[index]?.EventId)
       if (round >= MAX_ROUNDS) {
         const codes = [...new Set(result.Entries?.map((entry) => entry.ErrorCode).filter(Boolean))].join(', ')
         throw new Error(`PutEvents kept failing for ${pending.length} entries (${codes})`)

@@ -289,7 +289,8 @@ describe('the patient index', () => {
       await running.request(new URL(next.url).pathname + new URL(next.url).search, { token: reader })
     ).json()) as PointerBundle
     // Assess
-    expect(first.total).toBe(20)
+    expect(first.entry).toHaveLength(20)
+    expect(first.total).toBeUndefined() // unknown while more pages follow (FHIR: total counts every match)
     expect(second.total).toBe(5)
     expect(second.link.find((link) => link.relation === 'next')).toBeUndefined()
     const ids = new Set([...first.entry, ...second.entry].map((entry) => entry.resource.id))

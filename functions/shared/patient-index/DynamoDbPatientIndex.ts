@@ -95,7 +95,10 @@ export class DynamoDbPatientIndex implements PatientIndex {
       filterExpression += ' AND recordType.code = :type'
       values[':type'] = filter.recordTypeCode
     }
-    const start = decodeCursor(page.cursor, patientKey(nhsNumber))
+    const start = decodeCursor(page.cursor, {
+      attributes: ['pk', 'sk'],
+      matches: (key) => key.pk === patientKey(nhsNumber) && key.sk!.startsWith(prefix),
+    })
     return this.collect(
       {
         TableName: this.tableName,
@@ -132,7 +135,10 @@ export class DynamoDbPatientIndex implements PatientIndex {
         ExpressionAttributeValues: { ':ods': holderOds, ':current': 'current' },
       },
       page.limit,
-      decodeCursor(page.cursor),
+      decodeCursor(page.cursor, {
+        attributes: ['holderOds', 'pk', 'sk'],
+        matches: (key) => key.holderOds === holderOds,
+      }),
     )
   }
 
@@ -205,21 +211,27 @@ function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url')
 }
 
-/** A paging cursor from a caller: must be ours, and for the same patient it was issued for. */
-function decodeCursor(cursor: string | undefined, expectedPk?: string): Record<string, unknown> | undefined {
+/**
+ * A paging cursor from a caller: exactly the key attributes of the query it came from
+ * (anything else is a 400, not a DynamoDB error), and for the same query: the same
+ * patient and custodian prefix, or the same holder.
+ */
+function decodeCursor(
+  cursor: string | undefined,
+  expected: { attributes: readonly string[]; matches: (key: Record<string, string>) => boolean },
+): Record<string, unknown> | undefined {
   if (cursor === undefined) return undefined
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>
-    const valid =
-      key !== null &&
-      typeof key === 'object' &&
-      typeof key.pk === 'string' &&
-      typeof key.sk === 'string' &&
-      (expectedPk === undefined || key.pk === expectedPk) &&
-      Object.values(key).every((value) => typeof value === 'string')
-    if (valid) return key
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown
+    if (key !== null && typeof key === 'object' && !Array.isArray(key)) {
+      const entries = Object.entries(key)
+      const exact =
+        entries.length === expected.attributes.length &&
+        entries.every(([name, value]) => expected.attributes.includes(name) && typeof value === 'string')
+      if (exact && expected.matches(key as Record<string, string>)) return key as Record<string, unknown>
+    }
   } catch {
-    // fall through
+    // fall through: not ours
   }
   throw new FhirError('INVALID_PARAMETER', 'Invalid paging cursor')
 }

@@ -45,7 +45,7 @@ export interface HolderChange {
 }
 
 /** Orders two (instant, id) pairs; instants are compared as times, not as text. */
-function compareStamps(a: { at: string; id: string }, b: { at: string; id: string }): number {
+export function compareStamps(a: { at: string; id: string }, b: { at: string; id: string }): number {
   const delta = Date.parse(a.at) - Date.parse(b.at)
   if (delta !== 0) return delta
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
@@ -96,6 +96,9 @@ export function applyHolderChange(
       else delete next.endpoint
       delete next.removalReason
     } else {
+      // Everything shown comes from the winning event alone, so arrival order cannot leak in.
+      next.recordType = change.recordType
+      delete next.endpoint
       next.removalReason = change.reason ?? 'unspecified'
     }
   }
