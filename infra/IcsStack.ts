@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
+import { Audit } from './constructs/Audit'
 import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
@@ -22,6 +23,7 @@ export class IcsStack extends Stack {
     new Metadata(this, 'Metadata', this.platform)
     new PatientLookup(this, 'PatientLookup', this.platform)
     new PatientIndex(this, 'PatientIndex', this.platform)
+    new Audit(this, 'Audit', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

@@ -56,6 +56,13 @@ export const functions = {
     publishesEvents: false,
     timeoutSeconds: 60,
   },
+  auditApi: {
+    description: 'Audit: who read or wrote what about a patient',
+    entry: 'functions/audit/handler.ts',
+    handler: 'handler',
+    tables: { audit: 'append', rateLimits: 'count' },
+    publishesEvents: false,
+  },
 } as const satisfies Record<string, FunctionDeclaration>
 
 export type FunctionName = keyof typeof functions

@@ -125,6 +125,19 @@ export const routes = [
       { name: 'reason', type: 'token' },
     ],
   },
+  {
+    operationId: 'searchAuditEvents',
+    method: 'GET',
+    path: '/AuditEvent',
+    function: 'auditApi',
+    scope: 'audit.read',
+    summary: 'Who read or wrote what about a patient, from which organisation, when and why (newest first)',
+    fhir: { resource: 'AuditEvent', interaction: 'search-type' },
+    searchParams: [
+      { name: 'patient', type: 'reference' },
+      { name: '_cursor', type: 'string' },
+    ],
+  },
 ] as const satisfies readonly RouteDeclaration[]
 
 export type OperationId = (typeof routes)[number]['operationId']

@@ -30,6 +30,11 @@ const successBodies: Partial<
     schema: OperationOutcome,
     description: 'Accepted: the pointers will be withdrawn',
   },
+  searchAuditEvents: {
+    status: 200,
+    schema: Bundle,
+    description: 'Searchset Bundle of AuditEvents, newest first',
+  },
 }
 
 /** Request bodies of the operations that take one. */

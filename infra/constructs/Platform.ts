@@ -168,6 +168,18 @@ export class Platform extends Construct {
         encryptionKey: this.key,
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
+        // TLS only: DynamoDB also answers plain HTTP, and patient data never travels that way.
+        resourcePolicy: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              effect: iam.Effect.DENY,
+              principals: [new iam.AnyPrincipal()],
+              actions: ['dynamodb:*'],
+              resources: ['*'],
+              conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ],
+        }),
         ...('timeToLiveAttribute' in declaration
           ? { timeToLiveAttribute: declaration.timeToLiveAttribute }
           : {}),

@@ -196,6 +196,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })
       return { status: 200, body: events, headers: json }
     }
+    if (url.pathname === '/_local/info' && method === 'GET') {
+      // For local tools (npm run audit:verify -- --local <url>): where the AWS-protocol endpoints are.
+      return {
+        status: 200,
+        body: { ics, dynamoEndpoint: dynamo.endpoint, busEndpoint, region: REGION, tables: tableNames },
+        headers: json,
+      }
+    }
     if (url.pathname === '/_local/dead-letters' && method === 'GET') {
       return { status: 200, body: await bus.deadLetters(), headers: json }
     }

@@ -218,6 +218,28 @@ describe('IcsStack', () => {
       })
     })
 
+    describe('tables over TLS', () => {
+      it('denies every request to every table that is not made over TLS', () => {
+        for (const [id, table] of resourcesOf(template, 'AWS::DynamoDB::Table')) {
+          const statements = list(
+            (table.Properties?.ResourcePolicy as { PolicyDocument?: { Statement?: unknown } })?.PolicyDocument
+              ?.Statement,
+          ) as {
+            Effect?: string
+            Principal?: unknown
+            Condition?: { Bool?: Record<string, unknown> }
+          }[]
+          const tlsOnly = statements.some(
+            (statement) =>
+              statement.Effect === 'Deny' &&
+              JSON.stringify(statement.Principal).includes('*') &&
+              String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+          )
+          expect(tlsOnly, id).toBe(true)
+        }
+      })
+    })
+
     describe('queues and topics', () => {
       it('encrypts every SQS queue with the data key and accepts TLS only', () => {
         for (const [id, queue] of resourcesOf(template, 'AWS::SQS::Queue')) {

@@ -22,7 +22,9 @@ export interface RunningStack {
  * Boots the whole local stack in this process on a free port, seeded with the demo data.
  * Tests drive it only over HTTP (the API, the bus's PutEvents endpoint, the local admin API).
  */
-export async function bootStack(options: { dataDir?: string; requestsPerMinute?: number } = {}): Promise<RunningStack> {
+export async function bootStack(
+  options: { dataDir?: string; requestsPerMinute?: number } = {},
+): Promise<RunningStack> {
   const keysDir = await mkdtemp(join(tmpdir(), 'joinup-keys-'))
   const stack = await startLocalStack({
     port: 0,
