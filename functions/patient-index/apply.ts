@@ -58,20 +58,7 @@ export async function applyHolderEvent(
           { at: occurredAt, id: metadata.id },
         ) > 0
       if (withdrawnLater) return { written: 0, unchanged: 1 }
-      return tally([
-        await applyToEntry(deps.index, {
-          kind: 'registered',
-          nhsNumber: data.nhsNumber,
-          holderOds: data.holderOds,
-          recordType: {
-            system: data.recordType.system,
-            code: data.recordType.code,
-            display: data.recordType.display,
-          },
-          ...(data.endpoint ? { endpoint: data.endpoint } : {}),
-          ...stamp,
-        }),
-      ])
+      return tally([await applyToEntry(deps.index, changeOf('registered', data, stamp))])
     }
     case 'RecordHolderRemoved': {
       const data = readEventData(
@@ -80,20 +67,7 @@ export async function applyHolderEvent(
         detail.data,
         1,
       ) as RecordHolderRemovedV1
-      return tally([
-        await applyToEntry(deps.index, {
-          kind: 'removed',
-          nhsNumber: data.nhsNumber,
-          holderOds: data.holderOds,
-          recordType: {
-            system: data.recordType.system,
-            code: data.recordType.code,
-            display: data.recordType.display,
-          },
-          reason: data.reason,
-          ...stamp,
-        }),
-      ])
+      return tally([await applyToEntry(deps.index, changeOf('removed', data, stamp))])
     }
     case 'OrganisationRecordsWithdrawn': {
       const data = readEventData(
@@ -135,6 +109,27 @@ export async function applyHolderEvent(
       } while (cursor)
       return tally(results)
     }
+  }
+}
+
+/** What one record-holder event says about its index entry (only the known fields: tolerant reads keep extras). */
+function changeOf(
+  kind: HolderChange['kind'],
+  data: Pick<RecordHolderRegisteredV2, 'nhsNumber' | 'holderOds' | 'recordType'> & {
+    endpoint?: string
+    reason?: string
+  },
+  stamp: Pick<HolderChange, 'occurredAt' | 'eventId'>,
+): HolderChange {
+  const { system, code, display } = data.recordType
+  return {
+    kind,
+    nhsNumber: data.nhsNumber,
+    holderOds: data.holderOds,
+    recordType: { system, code, display },
+    ...(kind === 'registered' && data.endpoint ? { endpoint: data.endpoint } : {}),
+    ...(kind === 'removed' ? { reason: data.reason } : {}),
+    ...stamp,
   }
 }
 
