@@ -144,7 +144,7 @@ export async function auditEventsOf(
   if (!isValidNhsNumber(nhsNumber))
     throw new FhirError('INVALID_NHS_NUMBER', 'patient must be a valid NHS number')
   const cursor = query._cursor?.[0]
-  if (cursor !== undefined && !/^[1-9]\d{0,15}$/.test(cursor))
+  if (cursor !== undefined && !(/^[1-9]\d{0,15}$/.test(cursor) && Number.isSafeInteger(Number(cursor))))
     throw new FhirError('INVALID_PARAMETER', 'Invalid paging cursor')
   const records = await deps.reader.page(nhsNumber, {
     limit: AUDIT_PAGE_SIZE + 1,

@@ -278,7 +278,8 @@ function headerValue(headers: Record<string, string | undefined>, name: string):
 }
 
 function headersOf(event: APIGatewayProxyEvent): Record<string, string> {
-  const headers: Record<string, string> = {}
+  // Null prototypes: a header or parameter named "__proto__" or "constructor" is just a name.
+  const headers: Record<string, string> = Object.create(null)
   for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[key.toLowerCase()] = value
   }
@@ -286,7 +287,7 @@ function headersOf(event: APIGatewayProxyEvent): Record<string, string> {
 }
 
 function queryOf(event: APIGatewayProxyEvent): Record<string, string[]> {
-  const query: Record<string, string[]> = {}
+  const query: Record<string, string[]> = Object.create(null)
   for (const [key, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values) query[key] = values
   }

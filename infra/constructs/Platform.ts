@@ -276,9 +276,19 @@ export class Platform extends Construct {
       api.addGatewayResponse(response.type, {
         type: apigateway.ResponseType.of(response.type),
         ...('status' in response ? { statusCode: String(response.status) } : {}),
-        responseHeaders: { 'Content-Type': "'application/fhir+json'" },
+        // Echo the caller's ids; API Gateway cannot mint one here, so diagnostics carry its own request id.
+        responseHeaders: {
+          'Content-Type': "'application/fhir+json'",
+          'X-Request-ID': 'method.request.header.X-Request-ID',
+          'X-Correlation-ID': 'method.request.header.X-Correlation-ID',
+        },
         templates: {
-          'application/json': JSON.stringify(operationOutcome(response.code, response.diagnostics)),
+          'application/json': JSON.stringify(
+            operationOutcome(
+              response.code,
+              `${response.diagnostics} (gateway request id $context.requestId)`,
+            ),
+          ),
         },
       })
     }

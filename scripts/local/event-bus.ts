@@ -11,6 +11,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import { untilTableActive } from './dynamodb'
 import { type CompiledEventPattern, compileEventPattern } from './event-pattern'
 
 /** What a rule hands matching events to. */
@@ -52,6 +53,22 @@ interface Delivery {
   nextAttemptAt: number
   lastError?: string
   deadAt?: string
+}
+
+/**
+ * Written before an event's items and deleted after them: what a restart needs to finish
+ * accepting the event (dynalite has no TransactWriteItems).
+ */
+interface AcceptanceIntent {
+  pk: 'INTENT'
+  /** The event id. */
+  sk: string
+  event: string
+  archiveSk: string
+  /** Names of the rules the event matched when it was put. */
+  rules: string[]
+  time: string
+  acceptedAt: number
 }
 
 export interface LocalEventBusOptions {
@@ -128,6 +145,7 @@ export class LocalEventBus {
           ],
         }),
       )
+      await untilTableActive(this.options.client, TABLE)
     }
     this.server = createServer((request, response) => {
       this.handlePutEvents(request)
@@ -140,6 +158,9 @@ export class LocalEventBus {
           response.end(JSON.stringify({ __type: 'InternalException', message: String(error) }))
         })
     })
+    // Before taking new events: acceptances a crash interrupted are completed first.
+    const recovered = await this.recoverAcceptances()
+    if (recovered) this.options.log(`completed ${recovered} event acceptance(s) interrupted by a crash`)
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     const address = this.server.address()
     if (!address || typeof address === 'string') throw new Error('event bus did not bind')
@@ -311,36 +332,96 @@ export class LocalEventBus {
     return undefined
   }
 
-  /** Archives the event and records one pending delivery per matching rule, before acknowledging. */
+  /**
+   * Archives the event and records one pending delivery per matching rule, before
+   * acknowledging. Those are several items, and dynalite has no transactions, so an intent
+   * item naming all of them is written first and deleted last: a crash in between leaves
+   * the intent, and the next start completes the acceptance from it (`recoverAcceptances`).
+   * An entry is thus either not accepted at all, or archived with all its deliveries.
+   */
   private async accept(event: EventBridgeEvent<string, unknown>): Promise<void> {
-    const text = JSON.stringify(event)
-    await this.options.documents.send(
-      new PutCommand({
-        TableName: TABLE,
-        // Acceptance order, not event time: events put in the same second would tie.
-        Item: {
-          pk: 'ARCHIVE',
-          sk: `${String(Date.now()).padStart(15, '0')}#${String(++this.accepted).padStart(9, '0')}`,
-          event: text,
-        },
-      }),
-    )
-    await this.options.documents.send(
-      new PutCommand({ TableName: TABLE, Item: { pk: 'EVENT', sk: event.id, event: text } }),
-    )
-    for (const { rule, compiled } of this.rules.values()) {
-      if (!compiled.matches(event)) continue
-      const delivery: Delivery = {
-        pk: 'DELIVERY',
-        sk: `${event.time}#${event.id}#${rule.name}`,
-        rule: rule.name,
-        eventId: event.id,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: Date.now(),
-      }
-      await this.options.documents.send(new PutCommand({ TableName: TABLE, Item: delivery }))
+    const intent: AcceptanceIntent = {
+      pk: 'INTENT',
+      sk: event.id,
+      event: JSON.stringify(event),
+      // Acceptance order, not event time: events put in the same second would tie.
+      archiveSk: `${String(Date.now()).padStart(15, '0')}#${String(++this.accepted).padStart(9, '0')}`,
+      rules: [...this.rules.values()]
+        .filter(({ compiled }) => compiled.matches(event))
+        .map(({ rule }) => rule.name),
+      time: event.time,
+      acceptedAt: Date.now(),
     }
+    await this.options.documents.send(new PutCommand({ TableName: TABLE, Item: intent }))
+    await this.completeAcceptance(intent)
+  }
+
+  /** Writes what an intent names (idempotent: a restart may run it again), then drops the intent. */
+  private async completeAcceptance(intent: AcceptanceIntent): Promise<void> {
+    const { documents } = this.options
+    // The event first: a delivery is only ever read together with it.
+    await documents.send(
+      new PutCommand({ TableName: TABLE, Item: { pk: 'EVENT', sk: intent.sk, event: intent.event } }),
+    )
+    await Promise.all([
+      documents.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { pk: 'ARCHIVE', sk: intent.archiveSk, event: intent.event },
+        }),
+      ),
+      ...intent.rules.map((rule) => {
+        const delivery: Delivery = {
+          pk: 'DELIVERY',
+          sk: `${intent.time}#${intent.sk}#${rule}`,
+          rule,
+          eventId: intent.sk,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: intent.acceptedAt,
+        }
+        // Never reset a delivery that is already recorded (pending, or dead after its attempts).
+        return documents
+          .send(
+            new PutCommand({
+              TableName: TABLE,
+              Item: delivery,
+              ConditionExpression: 'attribute_not_exists(sk)',
+            }),
+          )
+          .catch((error: unknown) => {
+            if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error
+          })
+      }),
+    ])
+    await documents.send(new DeleteCommand({ TableName: TABLE, Key: { pk: 'INTENT', sk: intent.sk } }))
+  }
+
+  /**
+   * Completes the acceptances a crash interrupted. Their producers got no answer, so each
+   * such event is delivered at least once without having been acknowledged, as after a
+   * lost PutEvents response; consumers are idempotent by event id.
+   */
+  private async recoverAcceptances(): Promise<number> {
+    let recovered = 0
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.options.documents.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'INTENT' },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      )
+      for (const item of page.Items ?? []) {
+        await this.completeAcceptance(item as AcceptanceIntent)
+        recovered++
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return recovered
   }
 
   private async event(id: string): Promise<EventBridgeEvent<string, unknown> | undefined> {
@@ -377,13 +458,21 @@ export class LocalEventBus {
     if (this.timer) clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       this.timer = undefined
-      this.pumping = this.pump().finally(() => {
-        this.pumping = undefined
-        if (this.pumpAgain) {
-          this.pumpAgain = false
-          this.schedulePump(0)
-        }
-      })
+      let failed = false
+      this.pumping = this.pump()
+        .catch((error: unknown) => {
+          // Nothing is lost (the deliveries stay pending in the table): log, and try again shortly,
+          // rather than let one failed read take the whole stack down as an unhandled rejection.
+          failed = true
+          this.options.log(`delivery pass failed, retrying: ${String(error)}`)
+        })
+        .finally(() => {
+          this.pumping = undefined
+          if (this.pumpAgain || failed) {
+            this.pumpAgain = false
+            this.schedulePump(failed ? this.options.retryBaseMs : 0)
+          }
+        })
     }, delayMs)
   }
 

@@ -64,10 +64,26 @@ export class LocalGateway {
   async listen(port: number, host: string): Promise<number> {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch(() => {
-        send(response, 500, operationOutcome('INTERNAL_SERVER_ERROR'))
+        send(response, 500, operationOutcome('INTERNAL_SERVER_ERROR'), { 'X-Request-ID': randomUUID() })
       })
     })
     this.server.keepAliveTimeout = 5_000
+    // Node answers oversized or malformed request heads itself, with an empty body; answer
+    // them as the gateway answers everything else: an OperationOutcome with a request id.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy()
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+      const body = JSON.stringify(
+        tooLarge
+          ? operationOutcome('PAYLOAD_TOO_LARGE', 'Request line or headers are too large')
+          : operationOutcome('BAD_REQUEST', 'Malformed HTTP request'),
+      )
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+          `Content-Type: application/fhir+json\r\nX-Request-ID: ${randomUUID()}\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      )
+    })
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)
       this.server!.listen(port, host, resolve)
@@ -94,7 +110,13 @@ export class LocalGateway {
       chunks.push(chunk as Buffer)
     }
     const body = Buffer.concat(chunks)
-    const url = new URL(request.url ?? '/', 'http://localhost')
+    let url: URL
+    try {
+      // The request target is a path: "//host…" must not be read as an authority.
+      url = new URL(`http://localhost${request.url ?? '/'}`)
+    } catch {
+      return sendGatewayResponse(response, 'DEFAULT_4XX', 400)
+    }
     const local = await this.localEndpoint(request, url, body)
     if (local) return send(response, local.status, local.body, local.headers)
 
@@ -156,8 +178,9 @@ function proxyEvent(
   route: RouteDeclaration,
   pathParameters: Record<string, string>,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {}
-  const multiValueHeaders: Record<string, string[]> = {}
+  // Null prototypes: a header or parameter called "constructor" or "__proto__" is just a name.
+  const headers: Record<string, string> = Object.create(null)
+  const multiValueHeaders: Record<string, string[]> = Object.create(null)
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i]!
     const value = request.rawHeaders[i + 1]!
@@ -165,8 +188,8 @@ function proxyEvent(
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value]
   }
   headers['X-Forwarded-Proto'] = 'http'
-  const queryStringParameters: Record<string, string> = {}
-  const multiValueQueryStringParameters: Record<string, string[]> = {}
+  const queryStringParameters: Record<string, string> = Object.create(null)
+  const multiValueQueryStringParameters: Record<string, string[]> = Object.create(null)
   for (const [key, value] of url.searchParams) {
     queryStringParameters[key] = value
     multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value]

@@ -51,6 +51,8 @@ export interface LocalStack {
   busEndpoint: string
   bus: LocalEventBus
   tableNames: Record<TableName, string>
+  /** Where the stack keeps its data, when it is on disk. */
+  dataDir?: string
   stop(): Promise<void>
 }
 
@@ -247,6 +249,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     busEndpoint,
     bus,
     tableNames,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     stop: async () => {
       await gateway.close()
       await bus.stop()

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { EventBridgePublisher, type OutgoingEvent } from '../../functions/shared/events'
 import { DynamoDbPatientCache } from '../../functions/shared/patients/DynamoDbPatientCache'
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
@@ -11,17 +14,20 @@ const EXTRA_HOLDINGS: [nhsNumber: string, holderOds: string, recordType: string]
   [DEMO_PATIENTS.deceased, 'RX9', 'End of life care coordination summary'],
 ]
 
+/** Written when a seed has finished; a seed cut short by a crash runs again (every step is idempotent). */
+const SEEDED_MARKER = 'demo-seed-complete'
+
 /**
  * Seeds the demo ICS's synthetic data once; a restart with DATA_DIR keeps what is there.
  * Patients go into the PDS cache; the patient index is filled the way it always is, by
  * RecordHolderRegistered events through the bus.
  */
 export async function seedDemoData(stack: LocalStack, progress: (line: string) => void): Promise<void> {
-  const cache = new DynamoDbPatientCache()
-  if (await cache.get(DEMO_PATIENTS.registered)) {
+  if (stack.dataDir && existsSync(join(stack.dataDir, SEEDED_MARKER))) {
     progress('Demo data already present (DATA_DIR): not seeding again')
     return
   }
+  const cache = new DynamoDbPatientCache()
   const records = demoPatientRecords()
   await cache.putAll(records)
   progress(`Seeded ${records.length} synthetic patients into the PDS cache of ${stack.ics}`)
@@ -52,4 +58,5 @@ export async function seedDemoData(stack: LocalStack, progress: (line: string) =
   await publisher.publish(holdings, { correlationId: 'demo-seed' })
   await stack.bus.idle(30_000)
   progress(`Registered ${holdings.length} record holders in the patient index (through the bus)`)
+  if (stack.dataDir) await writeFile(join(stack.dataDir, SEEDED_MARKER), `${new Date().toISOString()}\n`)
 }

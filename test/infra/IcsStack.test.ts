@@ -499,7 +499,11 @@ describe('IcsStack', () => {
           expect(properties.StatusCode).toBe('status' in declaration ? String(declaration.status) : undefined)
           expect(properties.ResponseParameters).toEqual({
             'gatewayresponse.header.Content-Type': "'application/fhir+json'",
+            // The caller's ids come back even when API Gateway answers by itself.
+            'gatewayresponse.header.X-Request-ID': 'method.request.header.X-Request-ID',
+            'gatewayresponse.header.X-Correlation-ID': 'method.request.header.X-Correlation-ID',
           })
+          expect(outcome.issue[0]?.diagnostics).toContain('$context.requestId')
           expect(outcome.issue[0]?.details?.coding[0]).toMatchObject({
             system: SPINE_ERROR_SYSTEM,
             code: declaration.code,

@@ -1,0 +1,366 @@
+import fc from 'fast-check'
+import {
+  hostileValue,
+  hugeText,
+  type Json,
+  nastyText,
+  nestedValue,
+  PROTOTYPE_NAMES,
+  wrongTypeValue,
+} from './hostile'
+import { NHS_NUMBER_SYSTEM, nhsNumberLike, ODS_CODE_SYSTEM, recordTypeCoding } from './identifiers'
+
+/** The body of a fuzzed request, as sent: text and the Content-Type header (absent when undefined). */
+export interface FuzzBody {
+  text: string
+  contentType: string | undefined
+}
+
+/**
+ * A valid NRL-style pointer registration, as test/integration/patient-index.test.ts sends
+ * it. `custodian` is the caller's own ODS code most of the time, so mutations start from
+ * a body that gets past validation and the custodian check into the domain code.
+ */
+export function pointerRegistration(callerOds: string | undefined): fc.Arbitrary<Json> {
+  return fc
+    .record({
+      nhsNumber: nhsNumberLike,
+      custodian: callerOds
+        ? fc.oneof(
+            { weight: 3, arbitrary: fc.constant(callerOds) },
+            { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+          )
+        : fc.string({ maxLength: 8 }),
+      type: recordTypeCoding,
+      url: fc.constantFrom(
+        'https://fhir.demo-general.example.nhs.uk/R4',
+        'http://example.org/fhir',
+        'ftp://example.org',
+        'javascript:alert(1)',
+        'not a url',
+      ),
+      withContent: fc.boolean(),
+    })
+    .map(({ nhsNumber, custodian, type, url, withContent }) => {
+      const body: { [key: string]: Json } = {
+        resourceType: 'DocumentReference',
+        status: 'current',
+        type: { coding: [type] },
+        subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
+        custodian: { identifier: { system: ODS_CODE_SYSTEM, value: custodian } },
+      }
+      if (withContent) body.content = [{ attachment: { url } }]
+      return body
+    })
+}
+
+/**
+ * Valid starting bodies per operationId. A route that gains a body should get an entry
+ * here, so mutations start from a body that passes validation; until then its bodies are
+ * random FHIR-looking resources.
+ */
+export const VALID_BODIES: Readonly<Record<string, (callerOds: string | undefined) => fc.Arbitrary<Json>>> = {
+  registerPointer: pointerRegistration,
+}
+
+/** A random resource that looks like FHIR: a known or odd resourceType and random fields. */
+const fhirLooking: fc.Arbitrary<Json> = fc
+  .record({
+    resourceType: fc.constantFrom(
+      'DocumentReference',
+      'Patient',
+      'Parameters',
+      'Bundle',
+      'OperationOutcome',
+      '',
+      'x',
+    ),
+    fields: fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>, {
+      maxKeys: 6,
+    }),
+  })
+  .map(({ resourceType, fields }) => ({ resourceType, ...fields }))
+
+/**
+ * One structural mutation. `pick` chooses the node to mutate among all nodes at apply time,
+ * so a mutation stays meaningful whatever shape earlier mutations left behind.
+ */
+type Mutation =
+  | { kind: 'drop'; pick: number }
+  | { kind: 'rename'; pick: number; name: string }
+  | { kind: 'replace'; pick: number; value: Json }
+  | { kind: 'wrap-in-array'; pick: number }
+  | { kind: 'unwrap'; pick: number }
+  | { kind: 'add'; pick: number; name: string; value: Json }
+  | { kind: 'nest'; pick: number; depth: number; asObject: boolean }
+
+const fieldName: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    ...PROTOTYPE_NAMES,
+    'resourceType',
+    'id',
+    'extension',
+    'contained',
+    'meta',
+    'subject',
+    'Status',
+  ),
+  fc.string({ maxLength: 12 }),
+  nastyText,
+)
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('rename' as const), pick: fc.nat(), name: fieldName }),
+  fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), value: hostileValue }),
+  fc.record({ kind: fc.constant('wrap-in-array' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('unwrap' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('add' as const), pick: fc.nat(), name: fieldName, value: wrongTypeValue }),
+  fc.record({
+    kind: fc.constant('nest' as const),
+    pick: fc.nat(),
+    depth: fc.integer({ min: 1, max: 300 }),
+    asObject: fc.boolean(),
+  }),
+)
+
+type Container = Json[] | { [key: string]: Json }
+interface Slot {
+  parent: Container
+  key: string | number
+}
+
+function isContainer(value: Json): value is Container {
+  return typeof value === 'object' && value !== null
+}
+
+/** Every (parent, key) slot in the tree, depth first. */
+function slotsOf(root: Json): Slot[] {
+  const slots: Slot[] = []
+  const visit = (node: Json) => {
+    if (!isContainer(node)) return
+    const keys: (string | number)[] = Array.isArray(node) ? node.map((_, index) => index) : Object.keys(node)
+    for (const key of keys) {
+      slots.push({ parent: node, key })
+      visit(read(node, key))
+    }
+  }
+  visit(root)
+  return slots
+}
+
+function read(parent: Container, key: string | number): Json {
+  return Array.isArray(parent) ? parent[key as number]! : parent[key as string]!
+}
+
+/** Sets an own, enumerable property, even `__proto__`, so JSON.stringify sends it as a field. */
+function write(parent: Container, key: string | number, value: Json): void {
+  Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+function applyMutation(root: Json, change: Mutation): Json {
+  const slots = slotsOf(root)
+  if (slots.length === 0) return change.kind === 'replace' ? structuredClone(change.value) : root
+  const { parent, key } = slots[change.pick % slots.length]!
+  const current = read(parent, key)
+  switch (change.kind) {
+    case 'drop':
+      if (Array.isArray(parent)) parent.splice(key as number, 1)
+      else delete parent[key as string]
+      break
+    case 'rename':
+      if (!Array.isArray(parent)) {
+        delete parent[key as string]
+        write(parent, change.name, current)
+      }
+      break
+    case 'replace':
+      // Cloned: later mutations must not edit a value fast-check may reuse while shrinking.
+      write(parent, key, structuredClone(change.value))
+      break
+    case 'wrap-in-array':
+      write(parent, key, [current])
+      break
+    case 'unwrap':
+      if (isContainer(current)) write(parent, key, Object.values(current)[0] ?? null)
+      break
+    case 'add':
+      if (isContainer(current) && !Array.isArray(current))
+        write(current, change.name, structuredClone(change.value))
+      else if (!Array.isArray(parent)) write(parent, change.name, structuredClone(change.value))
+      break
+    case 'nest':
+      write(parent, key, nestedValue(current, change.depth, change.asObject))
+      break
+  }
+  return root
+}
+
+/** Mutations of the serialised text: what a broken client or an attacker sends. */
+type TextMutation =
+  | { kind: 'none' }
+  | { kind: 'duplicate-key'; name: string; value: Json }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'append'; text: string }
+  | { kind: 'bom' }
+  | { kind: 'single-quotes' }
+  | { kind: 'replace-all'; text: string }
+
+const textMutation: fc.Arbitrary<TextMutation> = fc.oneof(
+  { weight: 20, arbitrary: fc.constant({ kind: 'none' as const }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('duplicate-key' as const),
+      name: fc.constantFrom(
+        'resourceType',
+        'status',
+        'subject',
+        'custodian',
+        'type',
+        '__proto__',
+        'constructor',
+      ),
+      value: wrongTypeValue,
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('append' as const),
+      text: fc.oneof(nastyText, fc.constantFrom(',', '}', ']', '{}', ' // comment', '\u0000')),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'bom' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'single-quotes' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('replace-all' as const),
+      text: fc.oneof(
+        fc.constantFrom(
+          '',
+          ' ',
+          '\n',
+          'null',
+          'true',
+          '0',
+          '""',
+          '[]',
+          '{}',
+          '{',
+          '[',
+          'NaN',
+          'undefined',
+          '{"a":1,}',
+          "{'a':1}",
+        ),
+        nastyText,
+        fc.string({ maxLength: 50 }),
+      ),
+    }),
+  },
+)
+
+function applyTextMutation(text: string, change: TextMutation): string {
+  switch (change.kind) {
+    case 'none':
+      return text
+    case 'duplicate-key': {
+      // JSON.parse keeps the last duplicate: put one first and one last where the text allows.
+      const member = `${JSON.stringify(change.name)}:${JSON.stringify(change.value)}`
+      if (!text.startsWith('{')) return `{${member},${member}}`
+      const inner = text.slice(1, -1)
+      return `{${member}${inner ? `,${inner}` : ''},${member}}`
+    }
+    case 'truncate':
+      return text.slice(0, text.length === 0 ? 0 : change.at % text.length)
+    case 'append':
+      return text + change.text
+    case 'bom':
+      return `\ufeff${text}`
+    case 'single-quotes':
+      return text.replaceAll('"', "'")
+    case 'replace-all':
+      return change.text
+  }
+}
+
+/** Content types: the two accepted, spelled oddly, and ones every JSON route must refuse. */
+const contentType: fc.Arbitrary<string | undefined> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.constantFrom(
+      'application/fhir+json',
+      'application/fhir+json; charset=utf-8',
+      'application/json',
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'APPLICATION/FHIR+JSON',
+      'application/json; charset=latin1',
+      'application/json;;;',
+      ' application/json ',
+      'text/plain',
+      'application/xml',
+      'application/fhir+xml',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded',
+      '',
+      '*/*',
+      'garbage',
+      undefined,
+    ),
+  },
+)
+
+/**
+ * A request body for `operationId` (or for an unknown route when undefined): a valid body
+ * with structural and textual mutations, a random FHIR-looking resource, any JSON value,
+ * hostile text, or a body too large for the API (413).
+ */
+export function fuzzBody(
+  operationId: string | undefined,
+  callerOds: string | undefined,
+): fc.Arbitrary<FuzzBody> {
+  const valid = (operationId && VALID_BODIES[operationId]?.(callerOds)) || fhirLooking
+  const structured = fc
+    .record({
+      start: valid,
+      // Two in five stay valid, so the domain code behind validation is fuzzed as well.
+      mutations: fc.oneof(
+        { weight: 2, arbitrary: fc.constant<Mutation[]>([]) },
+        { weight: 3, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }) },
+      ),
+    })
+    .map(({ start, mutations }) => mutations.reduce(applyMutation, structuredClone(start)))
+  const text: fc.Arbitrary<string> = fc.oneof(
+    {
+      weight: 60,
+      arbitrary: fc
+        .tuple(structured, textMutation)
+        .map(([value, change]) => applyTextMutation(JSON.stringify(value), change)),
+    },
+    {
+      weight: 10,
+      arbitrary: fc
+        .tuple(fhirLooking, textMutation)
+        .map(([value, change]) => applyTextMutation(JSON.stringify(value), change)),
+    },
+    { weight: 5, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)) },
+    { weight: 5, arbitrary: nastyText },
+    { weight: 5, arbitrary: hugeText(1_000, 200_000) },
+    // Just over the API's 1 MB body limit: the 413 path.
+    {
+      weight: 1,
+      // ASCII filler: the size is the point, and escaped text would only multiply the memory.
+      arbitrary: fc
+        .integer({ min: 1_048_600, max: 1_100_000 })
+        .map((length) => JSON.stringify({ resourceType: 'DocumentReference', filler: 'a'.repeat(length) })),
+    },
+  )
+  return fc.record({ text, contentType })
+}
