@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { verifyTrail } from '../functions/shared/audit/verify'
 import { DynamoDbAuditTrail } from '../functions/shared/audit/DynamoDbAuditTrail'
+import { verifyTrail } from '../functions/shared/audit/verify'
 import { isValidNhsNumber } from '../schemas/fhir/identifiers'
 
 // `npm run audit:verify -- --patient <nhs> [--local http://127.0.0.1:3000 | --table <name> [--region eu-west-2]]`
@@ -17,7 +17,9 @@ const { values } = parseArgs({
 })
 const patient = values.patient
 if (!patient || !isValidNhsNumber(patient) || (!values.local && !values.table)) {
-  console.error('usage: npm run audit:verify -- --patient <nhs> (--local <base url> | --table <name> [--region <r>])')
+  console.error(
+    'usage: npm run audit:verify -- --patient <nhs> (--local <base url> | --table <name> [--region <r>])',
+  )
   process.exit(2)
 }
 
@@ -46,6 +48,8 @@ client.destroy()
 if (verdict.intact) {
   console.log(`audit chain intact: ${verdict.records} records`)
 } else {
-  console.log(`audit chain BROKEN at seq ${verdict.brokenAt} of ${verdict.records} records: ${verdict.reason}`)
+  console.log(
+    `audit chain BROKEN at seq ${verdict.brokenAt} of ${verdict.records} records: ${verdict.reason}`,
+  )
   process.exit(1)
 }
