@@ -50,7 +50,7 @@ export const functions = {
   },
   patientIndexUpdater: {
     description: 'Patient index: applies record-holder events to the index',
-    entry: 'functions/patient-index/handler.ts',
+    entry: 'functions/patient-index/consumer.ts',
     handler: 'applyHolderEvents',
     tables: { patientIndex: 'readWrite' },
     publishesEvents: false,

@@ -1,14 +1,10 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
-import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
 import { EventBridgePublisher } from '../shared/events'
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
-import { logger } from '../shared/logger'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { auditTrail, rateLimiter } from '../shared/platform'
 import { systemClock } from '../shared/time'
-import { applyHolderEvent } from './apply'
 import { registerPointer, withdrawPointers } from './register'
 import { searchPointers } from './search'
 
@@ -68,25 +64,3 @@ export const api = httpApi(
   },
   { audit: auditTrail, rateLimiter },
 )
-
-const processor = new BatchProcessor(EventType.SQS)
-
-/** Applies record-holder events from the rule's queue; failed records go back (and in the end to the DLQ). */
-export const applyHolderEvents = (event: SQSEvent, context: Context) =>
-  processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
-      const outcome = await applyHolderEvent(busEvent, {
-        index: indexOf(),
-        remainingMs: () => context.getRemainingTimeInMillis(),
-      })
-      logger.info('record-holder event applied', {
-        detailType: busEvent['detail-type'],
-        eventId: busEvent.id,
-        ...outcome,
-      })
-    },
-    processor,
-    { context },
-  )

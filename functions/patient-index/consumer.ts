@@ -1,0 +1,33 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
+import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
+import { logger } from '../shared/logger'
+import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
+import type { PatientIndex } from '../shared/patient-index/PatientIndex'
+import { applyHolderEvent } from './apply'
+
+// The index updater's entry point, apart from handler.ts so that its bundle carries neither
+// the HTTP stack (middy, jose) nor the EventBridge client, and the API's none of this.
+let index: PatientIndex | undefined
+const indexOf = () => (index ??= new DynamoDbPatientIndex())
+
+const processor = new BatchProcessor(EventType.SQS)
+
+/** Applies record-holder events from the rule's queue; failed records go back (and in the end to the DLQ). */
+export const applyHolderEvents = (event: SQSEvent, context: Context) =>
+  processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
+      const outcome = await applyHolderEvent(busEvent, {
+        index: indexOf(),
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      })
+      logger.info('record-holder event applied', {
+        detailType: busEvent['detail-type'],
+        eventId: busEvent.id,
+        ...outcome,
+      })
+    },
+    processor,
+    { context },
+  )
