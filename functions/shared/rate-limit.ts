@@ -3,11 +3,30 @@ import { documentClient, tableNameOf } from './dynamodb'
 import type { RateLimiter } from './ports'
 
 /**
- * A fixed one-minute window per organisation, counted with one atomic UpdateItem, so the
- * limit holds across every Lambda instance (API Gateway usage plans add a coarser limit
- * in front). Counters expire by TTL two minutes after their window.
+ * How many requests one container reserves at a time: 1 for small limits (exact to the
+ * request), up to 20 for large ones, never more than 1% of the limit.
+ */
+export function leaseSizeFor(requestsPerMinute: number): number {
+  return Math.max(1, Math.min(20, Math.floor(requestsPerMinute / 100)))
+}
+
+interface Lease {
+  window: number
+  remaining: number
+}
+
+/**
+ * A fixed one-minute window per organisation, counted in DynamoDB so the limit holds across
+ * every Lambda container (API Gateway stage throttling sits in front). Each container
+ * reserves requests in small leases with one atomic UpdateItem (ADD) and spends them
+ * locally, so most requests cost no write. A lease is granted only from what the counter
+ * had left, so the ICS never admits more than its limit in a window; at worst a container
+ * ends a window with a few unspent requests. Once the window is spent, the container
+ * refuses locally until the next window: a flood costs no writes.
  */
 export class DynamoDbRateLimiter implements RateLimiter {
+  private readonly leases = new Map<string, Lease>()
+
   constructor(
     private readonly requestsPerMinute: () => number,
     private readonly client: DynamoDBDocumentClient = documentClient,
@@ -17,16 +36,30 @@ export class DynamoDbRateLimiter implements RateLimiter {
   async consume(organisation: string, now: Date): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
     const epochSeconds = Math.floor(now.getTime() / 1000)
     const window = Math.floor(epochSeconds / 60)
+    const retryAfterSeconds = (window + 1) * 60 - epochSeconds
+    const lease = this.leases.get(organisation)
+    if (lease?.window === window) {
+      if (lease.remaining > 0) {
+        lease.remaining--
+        return { allowed: true, retryAfterSeconds }
+      }
+      if (lease.remaining < 0) return { allowed: false, retryAfterSeconds }
+    }
+    const limit = this.requestsPerMinute()
+    const size = leaseSizeFor(limit)
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `ORG#${organisation}#${window}` },
-        UpdateExpression: 'ADD requests :one SET expiresAt = if_not_exists(expiresAt, :expires)',
-        ExpressionAttributeValues: { ':one': 1, ':expires': (window + 3) * 60 },
+        UpdateExpression: 'ADD requests :size SET expiresAt = if_not_exists(expiresAt, :expires)',
+        ExpressionAttributeValues: { ':size': size, ':expires': (window + 3) * 60 },
         ReturnValues: 'UPDATED_NEW',
       }),
     )
-    const used = Number(Attributes?.requests ?? 1)
-    return { allowed: used <= this.requestsPerMinute(), retryAfterSeconds: (window + 1) * 60 - epochSeconds }
+    const before = Number(Attributes?.requests ?? size) - size
+    const granted = Math.max(0, Math.min(size, limit - before))
+    // remaining -1 marks a spent window: refuse locally until it ends.
+    this.leases.set(organisation, { window, remaining: granted === 0 ? -1 : granted - 1 })
+    return { allowed: granted > 0, retryAfterSeconds }
   }
 }

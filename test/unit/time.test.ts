@@ -48,3 +48,37 @@ describe('ukDateTime', () => {
     expect(text).toBe('2026-03-29T02:00:00+01:00')
   })
 })
+
+describe('ukDateTime against Intl (Europe/London)', () => {
+  it('agrees with the tz database every 7 hours across 2024-2030, and at each change', () => {
+    // Prepare: the reference formatter the implementation deliberately avoids at cold start
+    const london = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/London',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+    const reference = (instant: Date) => {
+      const parts = Object.fromEntries(london.formatToParts(instant).map((part) => [part.type, part.value]))
+      return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`
+    }
+    const instants: Date[] = []
+    for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2031, 0, 1); t += 7 * 3_600_000)
+      instants.push(new Date(t))
+    for (const change of [
+      '2026-03-29T00:59:59Z',
+      '2026-03-29T01:00:00Z',
+      '2026-10-25T00:59:59Z',
+      '2026-10-25T01:00:00Z',
+    ]) {
+      instants.push(new Date(change))
+    }
+    // Act and Assess
+    for (const instant of instants)
+      expect(ukDateTime(instant).slice(0, 19), instant.toISOString()).toBe(reference(instant))
+  })
+})
