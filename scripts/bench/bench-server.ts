@@ -1,0 +1,118 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
+import { startLocalStack } from '../local/runtime'
+import { demoPatientRecords } from '../seed/demoPatients'
+import { announce, exitWithParent } from './processes'
+
+/*
+ * The servers the gateway and latency suites load, in one process of their own (the load
+ * generator runs in the bench process, on the other core):
+ *
+ * - the local stack as `npm start` runs it (gateway, handlers, bus, dynalite), with the
+ *   rate limit lifted so it does not interfere;
+ * - the baseline: a bare node:http server in the same process doing the same storage call
+ *   through the same document client against the same dynalite, and nothing else.
+ */
+
+/** What the bench server tells the bench once it is ready. */
+export interface BenchServers {
+  stackUrl: string
+  bareUrl: string
+  /** `patient.read record.read` for NX001. */
+  token: string
+  /** Unrestricted active patients, each with at least one record holder in the index. */
+  patients: string[]
+}
+
+const keysDir = await mkdtemp(join(tmpdir(), 'joinup-bench-keys-'))
+const stack = await startLocalStack({
+  port: 0,
+  ics: 'demo',
+  keysDir,
+  requestsPerMinute: 1e9,
+  seed: async (running, progress) => (await import('../seed/seedDemo')).seedDemoData(running, progress),
+})
+const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
+const { GetCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb')
+const { patientKey } = await import('../../functions/shared/patient-index/DynamoDbPatientIndex')
+const { isRestricted } = await import('../../functions/shared/patients/confidentiality')
+
+const patientsTable = tableNameOf('patients')
+const indexTable = tableNameOf('patientIndex')
+const FHIR_JSON = 'application/fhir+json; charset=utf-8'
+const NHS_NUMBER_IDENTIFIER = /^https:\/\/fhir\.nhs\.uk\/Id\/nhs-number\|(\d{10})$/
+
+const bare = createServer((request, response) => {
+  const url = new URL(request.url ?? '/', 'http://localhost')
+  const send = (status: number, body: string) => {
+    response.writeHead(status, { 'Content-Type': FHIR_JSON })
+    response.end(body)
+  }
+  const read = /^\/Patient\/(\d{10})$/.exec(url.pathname)
+  if (read) {
+    // The patient read's storage call and its JSON, nothing else.
+    documentClient.send(new GetCommand({ TableName: patientsTable, Key: { pk: read[1] } })).then(
+      ({ Item }) =>
+        Item?.resource
+          ? send(200, JSON.stringify(JSON.parse(Item.resource as string)))
+          : send(404, '{"resourceType":"OperationOutcome"}'),
+      () => send(500, '{}'),
+    )
+    return
+  }
+  const subject = NHS_NUMBER_IDENTIFIER.exec(url.searchParams.get('subject:identifier') ?? '')
+  if (url.pathname === '/DocumentReference' && subject) {
+    // The pointer search's storage call (holdersOf's one Query, first page of 20), nothing else.
+    documentClient
+      .send(
+        new QueryCommand({
+          TableName: indexTable,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: '#status = :current',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': patientKey(subject[1]!),
+            ':prefix': 'HOLDER#',
+            ':current': 'current',
+          },
+          Limit: 20,
+        }),
+      )
+      .then(
+        ({ Items }) => send(200, JSON.stringify(Items ?? [])),
+        () => send(500, '{}'),
+      )
+    return
+  }
+  send(404, '{}')
+})
+// The local gateway keeps idle sockets for 5 s; so does the baseline.
+bare.keepAliveTimeout = 5_000
+await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
+const address = bare.address()
+if (!address || typeof address === 'string') throw new Error('bare server did not bind')
+
+const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
+  org: 'NX001',
+  scopes: 'patient.read record.read',
+  ics: stack.ics,
+})
+const servers: BenchServers = {
+  stackUrl: stack.baseUrl,
+  bareUrl: `http://127.0.0.1:${address.port}`,
+  token,
+  patients: demoPatientRecords()
+    .filter((record) => record.status === 'active' && !isRestricted(record.patient))
+    .map((record) => record.nhsNumber),
+}
+
+exitWithParent(async () => {
+  bare.closeAllConnections()
+  bare.close()
+  await stack.stop()
+  await rm(keysDir, { recursive: true, force: true })
+})
+announce(servers)

@@ -1,0 +1,109 @@
+import type { BenchServers } from './bench-server'
+import { patientReadTargets } from './gateway'
+import { interleaved, type LoadTarget, summary } from './load'
+import { startChild } from './processes'
+import { type BenchOptions, type Measurement, ms, type SuiteResult } from './report'
+
+const CONNECTIONS = 50
+
+/** Capabilities the issue names that are not built yet: listed so the table has its final shape. */
+const NOT_BUILT: { measure: string; target: string }[] = [
+  { measure: 'slot search (GET /Slot) p50 / p99', target: 'report' },
+  { measure: 'booking (POST /Appointment) p99', target: '< 100 ms SHOULD, < 250 ms SHALL (GP Connect)' },
+  { measure: '3-holder structured record (POST /Patient/$gpc.getstructuredrecord) p99', target: '< 1 s' },
+  { measure: 'discharge POST /$process-message to pharmacy webhook p50 / p99', target: 'report' },
+]
+
+function pointerSearchTargets(servers: BenchServers): { subject: LoadTarget; baseline: LoadTarget } {
+  const paths = servers.patients.map(
+    (nhsNumber) =>
+      `/DocumentReference?subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`,
+  )
+  return {
+    subject: {
+      name: 'local stack',
+      url: servers.stackUrl,
+      paths,
+      headers: { authorization: `Bearer ${servers.token}` },
+    },
+    baseline: { name: 'bare node:http + Query', url: servers.bareUrl, paths },
+  }
+}
+
+/** Suite 4: p50 and p99 per capability with 50 clients at once, beside the bare storage call. */
+export async function benchLatency(options: BenchOptions): Promise<SuiteResult> {
+  const started = performance.now()
+  const server = startChild<BenchServers>('bench-server.ts')
+  try {
+    const servers = await server.ready
+    const plan = options.quick
+      ? { connections: CONNECTIONS, seconds: 2, rounds: 2, warmupSeconds: 1 }
+      : { connections: CONNECTIONS, seconds: 5, rounds: 3, warmupSeconds: 2 }
+    const capabilities = [
+      { name: 'PDS read (GET /Patient/{id})', ...patientReadTargets(servers) },
+      {
+        name: 'patient index search (GET /DocumentReference?subject:identifier=…)',
+        ...pointerSearchTargets(servers),
+      },
+    ]
+    const measurements: Measurement[] = []
+    const data: Record<string, unknown> = {}
+    for (const capability of capabilities) {
+      options.progress(`${capability.name}: ${plan.connections} connections, ${plan.rounds} rounds per side`)
+      const check = await fetch(`${capability.subject.url}${capability.subject.paths[0]}`, {
+        headers: capability.subject.headers,
+      })
+      if (check.status !== 200) throw new Error(`${capability.name} answered ${check.status}`)
+      const run = await interleaved(capability.subject, capability.baseline, plan, options.progress)
+      const mine = summary(run.subject)
+      const theirs = summary(run.baseline)
+      data[capability.name] = run
+      measurements.push(
+        {
+          suite: 'latency',
+          measure: `${capability.name} p50, ${CONNECTIONS} clients`,
+          subject: ms(mine.p50Ms),
+          baseline: `${ms(theirs.p50Ms)} (${capability.baseline.name})`,
+          ratio: mine.p50Ms / theirs.p50Ms,
+          target: 'report',
+          verdict: 'INFO',
+        },
+        {
+          suite: 'latency',
+          measure: `${capability.name} p99, ${CONNECTIONS} clients`,
+          subject: ms(mine.p99Ms),
+          baseline: `${ms(theirs.p99Ms)} (${capability.baseline.name})`,
+          ratio: mine.p99Ms / theirs.p99Ms,
+          target: 'report',
+          verdict: 'INFO',
+        },
+      )
+    }
+    for (const missing of NOT_BUILT) {
+      measurements.push({
+        suite: 'latency',
+        measure: missing.measure,
+        subject: 'not built yet',
+        baseline: '—',
+        target: missing.target,
+        verdict: 'NOT BUILT',
+      })
+    }
+    return {
+      suite: 'latency',
+      title: 'Per-capability latency at 50 concurrent clients',
+      durationMs: performance.now() - started,
+      measurements,
+      details: [
+        `${CONNECTIONS} autocannon connections (each a keep-alive client reading its own slice of the demo ` +
+          `patients) against the local stack, alternating with a bare \`node:http\` server making the same ` +
+          `storage call against the same dynalite; p50 and p99 are the median of ${plan.rounds} rounds. One ` +
+          'Node process serves everything locally, so these figures show the cost per request under ' +
+          'queueing, not what Lambda (one request per instance) would show.',
+      ],
+      data,
+    }
+  } finally {
+    await server.stop()
+  }
+}

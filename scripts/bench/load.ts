@@ -1,0 +1,102 @@
+import autocannon from 'autocannon'
+import { median } from './report'
+
+/** Something to load: a server and the requests to send it. */
+export interface LoadTarget {
+  name: string
+  url: string
+  paths: string[]
+  headers?: Record<string, string>
+}
+
+export interface LoadRound {
+  requestsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  completed: number
+  failed: number
+}
+
+/**
+ * One autocannon run. Each connection gets its own slice of the paths: two clients never
+ * read the same patient at once, as in real traffic spread over many patients, so the
+ * audit chain's append race (a real cost under contention) is not manufactured by a
+ * 100-patient demo data set.
+ */
+export async function fire(target: LoadTarget, connections: number, seconds: number): Promise<LoadRound> {
+  let nextSlot = 0
+  const result = await autocannon({
+    url: target.url,
+    connections,
+    duration: seconds,
+    timeout: 10,
+    headers: target.headers,
+    setupClient: (client) => {
+      const slot = nextSlot++ % connections
+      const mine = target.paths.filter((_, index) => index % connections === slot)
+      const paths = mine.length > 0 ? mine : [target.paths[slot % target.paths.length]!]
+      client.setRequests(paths.map((path) => ({ method: 'GET', path })))
+    },
+  })
+  const completed = result['2xx']
+  return {
+    requestsPerSecond: completed / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    completed,
+    failed: result.non2xx + result.errors + result.timeouts,
+  }
+}
+
+export interface InterleavedRun {
+  subject: LoadRound[]
+  baseline: LoadRound[]
+}
+
+/**
+ * Subject and baseline in alternating rounds, ABBA, after a warm-up of each: drift on a
+ * shared machine (another job starting, thermal limits) lands on both sides alike.
+ */
+export async function interleaved(
+  subject: LoadTarget,
+  baseline: LoadTarget,
+  plan: { connections: number; seconds: number; rounds: number; warmupSeconds: number },
+  progress: (line: string) => void,
+): Promise<InterleavedRun> {
+  await fire(subject, plan.connections, plan.warmupSeconds)
+  await fire(baseline, plan.connections, plan.warmupSeconds)
+  const run: InterleavedRun = { subject: [], baseline: [] }
+  for (let round = 0; round < plan.rounds; round++) {
+    const order = round % 2 === 0 ? (['baseline', 'subject'] as const) : (['subject', 'baseline'] as const)
+    for (const side of order) {
+      const target = side === 'subject' ? subject : baseline
+      const result = await fire(target, plan.connections, plan.seconds)
+      run[side].push(result)
+      progress(
+        `round ${round + 1}/${plan.rounds} ${target.name}: ${Math.round(result.requestsPerSecond)} req/s, ` +
+          `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+      )
+    }
+  }
+  for (const side of ['subject', 'baseline'] as const) {
+    const rounds = run[side]
+    const completed = rounds.reduce((sum, round) => sum + round.completed, 0)
+    const failed = rounds.reduce((sum, round) => sum + round.failed, 0)
+    // A server answering errors is fast for the wrong reason: the figures would lie.
+    if (failed > 0.005 * (completed + failed)) {
+      throw new Error(
+        `${(side === 'subject' ? subject : baseline).name}: ${failed} of ${completed + failed} requests failed`,
+      )
+    }
+  }
+  return run
+}
+
+/** Median of the rounds, per figure. */
+export function summary(rounds: LoadRound[]): { requestsPerSecond: number; p50Ms: number; p99Ms: number } {
+  return {
+    requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
+    p50Ms: median(rounds.map((round) => round.p50Ms)),
+    p99Ms: median(rounds.map((round) => round.p99Ms)),
+  }
+}
