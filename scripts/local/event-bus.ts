@@ -221,26 +221,13 @@ export class LocalEventBus {
     filter: { detailType?: string; source?: string; limit?: number } = {},
   ): Promise<EventBridgeEvent<string, unknown>[]> {
     const events: EventBridgeEvent<string, unknown>[] = []
-    let ExclusiveStartKey: Record<string, unknown> | undefined
-    do {
-      const page = await this.options.documents.send(
-        new QueryCommand({
-          TableName: TABLE,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'ARCHIVE' },
-          ScanIndexForward: false,
-          ExclusiveStartKey,
-        }),
-      )
-      for (const item of page.Items ?? []) {
-        const event = JSON.parse(item.event as string) as EventBridgeEvent<string, unknown>
-        if (filter.detailType && event['detail-type'] !== filter.detailType) continue
-        if (filter.source && event.source !== filter.source) continue
-        events.push(event)
-        if (events.length >= (filter.limit ?? 100)) return events
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
+    for await (const item of this.itemsOf('ARCHIVE', { newestFirst: true })) {
+      const event = JSON.parse(item.event as string) as EventBridgeEvent<string, unknown>
+      if (filter.detailType && event['detail-type'] !== filter.detailType) continue
+      if (filter.source && event.source !== filter.source) continue
+      events.push(event)
+      if (events.length >= (filter.limit ?? 100)) break
+    }
     return events
   }
 
@@ -404,23 +391,10 @@ export class LocalEventBus {
    */
   private async recoverAcceptances(): Promise<number> {
     let recovered = 0
-    let ExclusiveStartKey: Record<string, unknown> | undefined
-    do {
-      const page = await this.options.documents.send(
-        new QueryCommand({
-          TableName: TABLE,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'INTENT' },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      )
-      for (const item of page.Items ?? []) {
-        await this.completeAcceptance(item as AcceptanceIntent)
-        recovered++
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
+    for await (const item of this.itemsOf('INTENT')) {
+      await this.completeAcceptance(item as unknown as AcceptanceIntent)
+      recovered++
+    }
     return recovered
   }
 
@@ -433,20 +407,30 @@ export class LocalEventBus {
 
   private async deliveries(): Promise<Delivery[]> {
     const deliveries: Delivery[] = []
+    for await (const item of this.itemsOf('DELIVERY')) deliveries.push(item as unknown as Delivery)
+    return deliveries
+  }
+
+  /** Every item of one kind (partition) of the bus table, page by page, read consistently. */
+  private async *itemsOf(
+    kind: 'ARCHIVE' | 'INTENT' | 'DELIVERY',
+    options: { newestFirst?: boolean } = {},
+  ): AsyncGenerator<Record<string, unknown>> {
     let ExclusiveStartKey: Record<string, unknown> | undefined
     do {
       const page = await this.options.documents.send(
         new QueryCommand({
           TableName: TABLE,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'DELIVERY' },
+          ExpressionAttributeValues: { ':pk': kind },
+          ScanIndexForward: !options.newestFirst,
+          ConsistentRead: true,
           ExclusiveStartKey,
         }),
       )
-      deliveries.push(...((page.Items ?? []) as Delivery[]))
+      yield* page.Items ?? []
       ExclusiveStartKey = page.LastEvaluatedKey
     } while (ExclusiveStartKey)
-    return deliveries
   }
 
   private schedulePump(delayMs: number) {
