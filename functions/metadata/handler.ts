@@ -14,6 +14,8 @@ export const handler = httpApi('metadata', {
   docsPage: async (request) => ({
     status: 200,
     contentType: 'text/html; charset=utf-8',
+    // No scripts and no third-party loads, ever: the page is plain HTML with inline styles.
+    headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
     body: docsPage(currentIcs(), request.baseUrl),
   }),
   openApiDocument: async (request) => ({
