@@ -2,6 +2,7 @@ import { icsNames } from '../infra/ics-configs'
 import { loadOrCreateDevKeys, mintToken } from './local/dev-keys'
 import { startLocalStack } from './local/runtime'
 import { DEMO_PATIENTS } from './seed/demoPatients'
+import { demoSeed } from './seed/demoSeed'
 
 // `npm start`: the whole ICS stack on this machine, no AWS account, no Docker.
 const port = Number(process.env.PORT ?? 3000)
@@ -15,7 +16,7 @@ const stack = await startLocalStack({
   host: process.env.HOST ?? '127.0.0.1',
   ics,
   dataDir,
-  seed: async (running, progress) => (await import('./seed/seedDemo')).seedDemoData(running, progress),
+  seed: demoSeed,
   progress: step,
 })
 const token = await mintToken(await loadOrCreateDevKeys(stack.keysDir), {

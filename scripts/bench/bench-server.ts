@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
 import { startLocalStack } from '../local/runtime'
 import { demoPatientRecords } from '../seed/demoPatients'
+import { demoSeed } from '../seed/demoSeed'
 import { announce, exitWithParent } from './processes'
 
 /*
@@ -33,7 +34,7 @@ const stack = await startLocalStack({
   ics: 'demo',
   keysDir,
   requestsPerMinute: 1e9,
-  seed: async (running, progress) => (await import('../seed/seedDemo')).seedDemoData(running, progress),
+  seed: demoSeed,
 })
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { GetCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb')

@@ -8,6 +8,7 @@ import { lambdaContext, proxyEvent } from '../../test/support/events'
 import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
 import { startLocalStack } from '../local/runtime'
 import { demoPatientRecords } from '../seed/demoPatients'
+import { demoSeed } from '../seed/demoSeed'
 import { profileClockUs } from './profile'
 
 /*
@@ -54,8 +55,7 @@ const stack = await startLocalStack({
   ics: 'demo',
   keysDir,
   requestsPerMinute: 1e9,
-  // Loaded after the stack has set the handlers' environment, as a Lambda bundle would be.
-  seed: async (running, progress) => (await import('../seed/seedDemo')).seedDemoData(running, progress),
+  seed: demoSeed,
 })
 const { handler } = await import('../../functions/patient-lookup/handler')
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')

@@ -6,9 +6,9 @@ import {
   patientKey,
 } from '../../functions/shared/patient-index/DynamoDbPatientIndex'
 import type { HolderEntry } from '../../functions/shared/patient-index/HolderEntry'
-import { isValidNhsNumber } from '../../schemas/fhir/identifiers'
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import { createDeclaredTables } from '../local/dynamodb'
+import { seededRandom, testRangeNhsNumbers } from '../seed/demoPatients'
 import { type BenchChild, startChild } from './processes'
 import {
   type BenchOptions,
@@ -39,20 +39,6 @@ const HOLDINGS = [
     recordType: recordTypeFromText('Community pharmacy record'),
   },
 ]
-
-/**
- * Valid NHS numbers in the 999 test range, every one in order. (testRangeNhsNumbers steps
- * by 7 and runs out of the range after about 130,000 numbers, then never returns.)
- */
-function nhsNumbers(count: number): string[] {
-  const numbers: string[] = []
-  for (let candidate = 9_990_000_000; numbers.length < count; candidate++) {
-    if (candidate > 9_999_999_999)
-      throw new Error(`the 999 test range holds fewer than ${count} valid NHS numbers`)
-    if (isValidNhsNumber(String(candidate))) numbers.push(String(candidate))
-  }
-  return numbers
-}
 
 function entryOf(nhsNumber: string, patient: number, holding: number): HolderEntry {
   const { ods, recordType } = HOLDINGS[holding]!
@@ -148,7 +134,7 @@ async function fill(
   const { client, documents } = documentClientFor(endpoint)
   const tableName = (await createDeclaredTables(client, 'bench')).patientIndex
   await assertSameLayout(documents, tableName)
-  const numbers = nhsNumbers(patients)
+  const numbers = testRangeNhsNumbers(patients)
   const total = patients * HOLDERS_PER_PATIENT
 
   const started = performance.now()
@@ -196,17 +182,6 @@ async function fill(
   return { patients, nhsNumbers: numbers, dynamo, index, loadMs, lookupsMs: [] }
 }
 
-/** A seeded sequence (mulberry32): the same lookups in every run. */
-function randomFrom(seed: number) {
-  let state = seed
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 async function timeLookup(size: SizedIndex, random: () => number): Promise<number> {
   const nhsNumber = size.nhsNumbers[Math.floor(random() * size.nhsNumbers.length)]!
   const started = performance.now()
@@ -237,7 +212,7 @@ export async function benchScale(options: BenchOptions): Promise<SuiteResult> {
 
     // Both dynalites stay up; lookups alternate between them (ABBA), so drift hits both sizes.
     const lookups = options.quick ? 500 : 3000
-    const random = randomFrom(20260105)
+    const random = seededRandom(20260105)
     for (let i = 0; i < 300; i++) {
       await timeLookup(small, random)
       await timeLookup(large, random)

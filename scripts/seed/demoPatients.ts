@@ -58,7 +58,7 @@ const GP_PRACTICES = ['Y90001', 'Y90002'] as const
 const PHARMACIES = ['FX001', 'FX002'] as const
 
 /** A seeded pseudo-random sequence (mulberry32): the same demo data on every run. */
-function randomFrom(seed: number) {
+export function seededRandom(seed: number) {
   let state = seed
   return () => {
     state = (state + 0x6d2b79f5) | 0
@@ -238,7 +238,7 @@ export function demoPatientRecords(extra = 100): CachedPatient[] {
       pharmacy: 'FX002',
     },
   ]
-  const random = randomFrom(20261121)
+  const random = seededRandom(20261121)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
   const generated = testRangeNhsNumbers(extra).map((nhsNumber, index): Demographics => {
     const gender = random() < 0.5 ? 'female' : 'male'

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadOrCreateDevKeys, mintToken } from '../../scripts/local/dev-keys'
 import { type LocalStack, startLocalStack } from '../../scripts/local/runtime'
+import { demoSeed } from '../../scripts/seed/demoSeed'
 
 export interface RunningStack {
   stack: LocalStack
@@ -32,9 +33,7 @@ export async function bootStack(
     keysDir,
     dataDir: options.dataDir,
     requestsPerMinute: options.requestsPerMinute,
-    // Loaded after the stack has set the handlers' environment, as a Lambda bundle would be.
-    seed: async (running, progress) =>
-      (await import('../../scripts/seed/seedDemo')).seedDemoData(running, progress),
+    seed: demoSeed,
     retryBaseMs: 20,
   })
   const keys = await loadOrCreateDevKeys(keysDir)
