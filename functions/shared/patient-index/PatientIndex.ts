@@ -25,9 +25,11 @@ export interface PatientIndex {
    */
   holdersOf(
     nhsNumber: string,
-    filter: { holderOds?: string; recordTypeCode?: string },
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
     page: { limit: number; cursor?: string },
   ): Promise<IndexPage>
+  /** The entry a pointer id names (current or a tombstone), from the by-pointer-id index. */
+  byPointerId(pointerId: string): Promise<HolderEntry | undefined>
   /** Every entry one holder has for one patient, removed ones included. */
   entriesOfHolder(nhsNumber: string, holderOds: string): Promise<HolderEntry[]>
   /** A page of one organisation's current entries, from the by-holder index. */
