@@ -26,6 +26,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'fuzz',
           include: ['test/fuzz/**/*.test.ts'],
           testTimeout: 300_000,

@@ -21,6 +21,7 @@ function layout(
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>${styles}${scripts}</head>
 <body><header><h1>${escapeHtml(title)}</h1>
 <nav><a href="${base}/docs">Getting started</a><a href="${base}/docs/reference">API reference</a><a href="${base}/docs/events">Event catalogue</a><a href="${base}/docs/openapi.json">OpenAPI</a><a href="${base}/metadata">CapabilityStatement</a></nav></header>
