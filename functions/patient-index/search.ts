@@ -142,11 +142,16 @@ export async function searchPointers(
   const recordTypeSystem = type?.system || undefined
   const limit = pageSizeOf(query)
 
-  const page = await deps.index.holdersOf(
-    value,
-    { holderOds, recordTypeCode, recordTypeSystem },
-    { limit, cursor: single(query, '_cursor') },
-  )
+  const filter = { holderOds, recordTypeCode, recordTypeSystem }
+  const cursor = single(query, '_cursor')
+  const page = await deps.index.holdersOf(value, filter, { limit, cursor })
+  // FHIR: total counts every match. Unknown while pages follow (left out, as NRL pages); a
+  // single page is its own count; the last of several pages counts them all.
+  const total = page.cursor
+    ? undefined
+    : cursor
+      ? await deps.index.countHolders(value, filter)
+      : page.entries.length
   const endpoints = new Map(deps.ics.members.map((member) => [member.ods, member.endpoint]))
   const self = new URLSearchParams()
   for (const [name, values] of Object.entries(query)) for (const v of values) self.append(name, v)
@@ -161,8 +166,7 @@ export async function searchPointers(
       resourceType: 'Bundle',
       type: 'searchset',
       timestamp: ukDateTime(deps.clock()),
-      // FHIR: total counts every match; with more pages to come we do not know it, so leave it out.
-      ...(page.cursor ? {} : { total: page.entries.length }),
+      ...(total === undefined ? {} : { total }),
       link: links,
       entry: page.entries.map((entry) => {
         const pointer = pointerOf(entry, endpoints.get(entry.holderOds))

@@ -21,6 +21,7 @@ const subject: ParameterDoc = {
     'The patient as a FHIR reference, `Patient/<NHS number>`: the alternative to `subject:identifier` (send one)',
   schema: { type: 'string', pattern: '^(.*/)?Patient/\\d{10}$' },
   example: 'Patient/9000000009',
+  exampleQuery: 'subject=Patient/9000000009',
 }
 const custodianIdentifier: ParameterDoc = {
   description: `One holder: \`${ODS}|<ODS code>\``,

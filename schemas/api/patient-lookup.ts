@@ -61,7 +61,10 @@ export const patientLookupApi: OperationDocs<'readPatient' | 'searchPatients'> =
         example: 'female',
       },
       birthdate: { ...date('Date of birth', 'eq2010-10-22'), required: true },
-      'death-date': date('Date of death', 'ge2024-01-01'),
+      'death-date': {
+        ...date('Date of death', 'ge2024-01-01'),
+        exampleQuery: 'family=Taylor&birthdate=eq1931-05-14&death-date=ge2024-01-01',
+      },
       'address-postalcode': name('Postcode of an address', 'LS1 6AE'),
       'address-postcode': name('Postcode (the alias PDS also accepts)', 'LS1 6AE'),
       'general-practitioner': {
@@ -79,7 +82,10 @@ export const patientLookupApi: OperationDocs<'readPatient' | 'searchPatients'> =
         schema: { type: 'string', maxLength: 100 },
         example: '01632960587',
       },
-      '_fuzzy-match': flag('Fuzzy (phonetic) matching'),
+      '_fuzzy-match': {
+        ...flag('Fuzzy (phonetic) matching'),
+        exampleQuery: 'family=Smith&given=Jane&birthdate=eq2010-10-22&_fuzzy-match=true',
+      },
       '_exact-match': flag('Exact matching only, no wildcards'),
       _history: flag('Also match historic names and addresses'),
       '_max-results': {
@@ -88,6 +94,7 @@ export const patientLookupApi: OperationDocs<'readPatient' | 'searchPatients'> =
         example: '10',
       },
     },
+    exampleQuery: 'family=Smith&birthdate=eq2010-10-22',
     response: {
       status: 200,
       description: 'A searchset Bundle of Patients, best match first with `search.score`',

@@ -16,6 +16,8 @@ export interface OperationDoc {
   request?: BodyDoc
   /** The success answer. */
   response: ResponseDoc
+  /** For searches: a query that works (the CapabilityStatement walk adds each parameter to it); the required parameters' examples when absent. */
+  exampleQuery?: string
   /** Other successful answers with the same status (PDS: TOO_MANY_MATCHES is a 200 OperationOutcome). */
   alternatives?: readonly { summary: string; example: unknown }[]
   /**
@@ -34,6 +36,12 @@ export interface ParameterDoc {
   schema: ParameterSchema
   /** A working value (the CapabilityStatement walk and the docs use it). */
   example: string
+  /**
+   * A whole working query using this parameter, when adding it to the search's
+   * `exampleQuery` would not work (a fuzzy search needs more criteria; an alternative form
+   * of a required parameter replaces it).
+   */
+  exampleQuery?: string
 }
 
 /** The JSON Schema of one parameter value. */

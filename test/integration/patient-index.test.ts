@@ -115,8 +115,9 @@ describe('the patient index', () => {
     const response = await register('RX9', registration(patient, 'RX9'))
     // Assess
     expect(response.status).toBe(202)
-    expect(response.headers.get('location')).toContain('/DocumentReference?')
     const accepted = (await response.json()) as Pointer
+    // FHIR create: Location is the new resource's own URL, readable once indexed.
+    expect(response.headers.get('location')).toBe(`${running.baseUrl}/DocumentReference/${accepted.id}`)
     const indexed = await eventually(async () => {
       const bundle = await pointers(patient)
       return bundle.total === 1 ? bundle : undefined

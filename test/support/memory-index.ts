@@ -62,6 +62,13 @@ export class MemoryPatientIndex implements PatientIndex {
     return pageOf(matching, page, `PATIENT#${nhsNumber}`)
   }
 
+  async countHolders(
+    nhsNumber: string,
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+  ): Promise<number> {
+    return (await this.holdersOf(nhsNumber, filter, { limit: Number.MAX_SAFE_INTEGER })).entries.length
+  }
+
   async byPointerId(pointerId: string): Promise<HolderEntry | undefined> {
     const found = this.sorted().find(
       (entry) => pointerIdOf(entry.nhsNumber, entry.holderOds, entry.recordType.code) === pointerId,

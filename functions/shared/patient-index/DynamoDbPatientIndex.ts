@@ -87,40 +87,30 @@ export class DynamoDbPatientIndex implements PatientIndex {
     filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
     page: { limit: number; cursor?: string },
   ): Promise<IndexPage> {
-    const prefix = filter.holderOds ? `HOLDER#${filter.holderOds}#` : 'HOLDER#'
-    const values: Record<string, unknown> = {
-      ':pk': patientKey(nhsNumber),
-      ':prefix': prefix,
-      ':current': 'current',
-    }
-    let filterExpression = '#status = :current'
-    if (filter.recordTypeCode) {
-      filterExpression += ' AND recordType.code = :type'
-      values[':type'] = filter.recordTypeCode
-    }
-    if (filter.recordTypeSystem) {
-      filterExpression += ' AND recordType.#system = :system'
-      values[':system'] = filter.recordTypeSystem
-    }
+    const query = holdersQuery(this.tableName, nhsNumber, filter)
     const start = decodeCursor(page.cursor, {
       attributes: ['pk', 'sk'],
-      matches: (key) => key.pk === patientKey(nhsNumber) && key.sk!.startsWith(prefix),
+      matches: (key) => key.pk === patientKey(nhsNumber) && key.sk!.startsWith(query.prefix),
     })
-    return this.collect(
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: filterExpression,
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          ...(filter.recordTypeSystem ? { '#system': 'system' } : {}),
-        },
-        ExpressionAttributeValues: values,
-      },
-      page.limit,
-      start,
-      (entry) => ({ pk: patientKey(entry.nhsNumber), sk: holderKey(entry.holderOds, entry.recordType.code) }),
-    )
+    return this.collect(query.input, page.limit, start, (entry) => ({
+      pk: patientKey(entry.nhsNumber),
+      sk: holderKey(entry.holderOds, entry.recordType.code),
+    }))
+  }
+
+  async countHolders(
+    nhsNumber: string,
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+  ): Promise<number> {
+    const { input } = holdersQuery(this.tableName, nhsNumber, filter)
+    let count = 0
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey }))
+      count += page.Count ?? 0
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return count
   }
 
   async byPointerId(pointerId: string): Promise<HolderEntry | undefined> {
@@ -236,6 +226,42 @@ export class DynamoDbPatientIndex implements PatientIndex {
     if (entries.length <= limit) return { entries }
     const shown = entries.slice(0, limit)
     return { entries: shown, cursor: encodeCursor(keyOf(shown.at(-1)!)) }
+  }
+}
+
+/** The Query of one patient's current holders, optionally of one holder or one record type. */
+function holdersQuery(
+  tableName: string,
+  nhsNumber: string,
+  filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+): { input: QueryCommand['input']; prefix: string } {
+  const prefix = filter.holderOds ? `HOLDER#${filter.holderOds}#` : 'HOLDER#'
+  const values: Record<string, unknown> = {
+    ':pk': patientKey(nhsNumber),
+    ':prefix': prefix,
+    ':current': 'current',
+  }
+  let filterExpression = '#status = :current'
+  if (filter.recordTypeCode) {
+    filterExpression += ' AND recordType.code = :type'
+    values[':type'] = filter.recordTypeCode
+  }
+  if (filter.recordTypeSystem) {
+    filterExpression += ' AND recordType.#system = :system'
+    values[':system'] = filter.recordTypeSystem
+  }
+  return {
+    prefix,
+    input: {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: filterExpression,
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        ...(filter.recordTypeSystem ? { '#system': 'system' } : {}),
+      },
+      ExpressionAttributeValues: values,
+    },
   }
 }
 
