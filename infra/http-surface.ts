@@ -1,5 +1,5 @@
 import type { FunctionName } from './functions'
-import { type RouteDeclaration, routes } from './routes'
+import type { RouteDeclaration } from './routes'
 
 /**
  * Every method the API answers, derived from the declared routes so that API Gateway (CDK),
@@ -22,8 +22,8 @@ export interface GatewayMethod {
 /** The suffix of a search by POST (FHIR R4: `POST [base]/[type]/_search`). */
 export const SEARCH_BY_POST = '/_search'
 
-/** The methods derived from a list of routes (the declared ones unless a test passes its own). */
-export function gatewayMethods(declared: readonly RouteDeclaration[] = routes): GatewayMethod[] {
+/** The methods derived from a list of routes (infra/routes.ts's, or those a bundle carries). */
+export function gatewayMethods(declared: readonly RouteDeclaration[]): GatewayMethod[] {
   const methods: GatewayMethod[] = []
   for (const route of declared) {
     methods.push({
@@ -62,11 +62,4 @@ export function isTypeSearch(route: RouteDeclaration): boolean {
     'interaction' in route.fhir &&
     route.fhir.interaction === 'search-type'
   )
-}
-
-/** The methods one path answers, for `Allow` and `Access-Control-Allow-Methods`. */
-export function methodsOfPath(path: string, declared: readonly RouteDeclaration[] = routes): string[] {
-  const found = new Set<string>()
-  for (const method of gatewayMethods(declared)) if (method.path === path) found.add(method.method)
-  return [...found]
 }

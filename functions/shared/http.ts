@@ -6,7 +6,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import type { FunctionName } from '../../infra/functions'
 import { gatewayMethods } from '../../infra/http-surface'
-import { routes as declaredRoutes, type RouteDeclaration, type routes, routesOf } from '../../infra/routes'
+import { routes as declaredRoutes, type RouteDeclaration, type routes } from '../../infra/routes'
 import type { Caller } from '../../schemas/auth'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { authenticate, bearerToken, requireScope } from './auth'
@@ -15,6 +15,15 @@ import { currentIcs } from './ics'
 import { logger } from './logger'
 import type { AuditFacts, AuditTrail, RateLimiter } from './ports'
 import { type Clock, systemClock } from './time'
+
+/**
+ * The routes this code knows: in a Lambda bundle, the function's own (and the others on its
+ * paths), compiled in by infra/bundling.ts `routesDefine`, so no bundle carries every route
+ * of the stack; run from source (npm start, tests), every declared route.
+ */
+const knownRoutes: readonly RouteDeclaration[] = process.env.JOINUP_ROUTES
+  ? (JSON.parse(process.env.JOINUP_ROUTES) as RouteDeclaration[])
+  : declaredRoutes
 
 /** Largest JSON body any route accepts (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
 export const MAX_BODY_BYTES = 1_048_576
@@ -110,7 +119,7 @@ export function httpApi<F extends FunctionName>(
 ) {
   return routedHttpHandler(
     fn,
-    routesOf(fn),
+    knownRoutes.filter((route) => route.function === fn),
     implementations as Record<string, RouteImplementation | PublicRouteImplementation>,
     deps,
   )
@@ -130,10 +139,7 @@ export function routedHttpHandler(
   // for Allow lists every route on a path, whichever function serves it.
   const surface = gatewayMethods(declared)
   const byKey = new Map(surface.map((method) => [`${method.method} ${method.path}`, method]))
-  const everyRoute = [
-    ...declaredRoutes,
-    ...declared.filter((route) => !declaredRoutes.includes(route as never)),
-  ]
+  const everyRoute = [...knownRoutes, ...declared.filter((route) => !knownRoutes.includes(route))]
   const everyMethod = gatewayMethods(everyRoute)
   const icsOf = deps.ics ?? currentIcs
   const verify = deps.authenticate ?? authenticate

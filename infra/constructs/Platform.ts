@@ -21,6 +21,7 @@ import { type EventRuleDeclaration, eventRules, patternOf } from '../event-rules
 import { type FunctionDeclaration, type FunctionName, functions } from '../functions'
 import { gatewayResponses } from '../gateway-responses'
 import { type GatewayMethod, gatewayMethods } from '../http-surface'
+import { routes } from '../routes'
 import { type TableDeclaration, type TableName, tables } from '../tables'
 import { JoinupFunction } from './JoinupFunction'
 
@@ -142,7 +143,7 @@ export class Platform extends Construct {
     if (declaration.publishesEvents) fn.bindBus(this.bus, this.key)
     // Declared routes and the methods derived from them (HEAD, POST _search, OPTIONS), so the
     // cloud answers exactly what the local gateway answers.
-    for (const method of gatewayMethods().filter((candidate) => candidate.function === name))
+    for (const method of gatewayMethods(routes).filter((candidate) => candidate.function === name))
       this.addRoute(method, fn)
     for (const rule of eventRules.filter((candidate) => candidate.consumer === name))
       this.subscribe(scope, rule, fn)

@@ -164,7 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     })
   }
 
-  const gatewayRoutes: GatewayRoute[] = gatewayMethods().map((route) => ({
+  const gatewayRoutes: GatewayRoute[] = gatewayMethods(routes).map((route) => ({
     route,
     functionName: route.function,
     timeoutSeconds: (functions[route.function] as FunctionDeclaration).timeoutSeconds ?? 10,
