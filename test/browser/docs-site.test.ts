@@ -80,9 +80,10 @@ describe.skipIf(!available && !required)('the docs site in a real browser (Debia
     // Act
     await page.check('input[name="scope"][value="record.read"]')
     await page.click('#mint')
-    await page.waitForFunction("document.querySelector('#token').value.length > 100")
+    // Polled from here: the page's CSP forbids the eval a page-side wait would need.
+    await expect.poll(() => page.inputValue('#token'), { timeout: 10_000 }).toMatch(/^ey.{100,}/)
     await page.click('#call')
-    await page.waitForFunction("document.querySelector('#try-result').textContent.includes('HTTP ')")
+    await expect.poll(() => page.textContent('#try-result'), { timeout: 10_000 }).toContain('HTTP ')
     // Assess
     const result = (await page.textContent('#try-result')) ?? ''
     expect(result).toContain('HTTP 200')
