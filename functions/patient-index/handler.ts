@@ -1,6 +1,7 @@
 import { EventBridgePublisher } from '../shared/events'
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
+import { countMetric } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { auditTrail, rateLimiter } from '../shared/platform'
@@ -38,6 +39,7 @@ export const api = httpApi(
         'subject:identifier': `${pointer.subject.identifier.system}|${pointer.subject.identifier.value}`,
         'custodian:identifier': `${pointer.custodian.identifier.system}|${pointer.custodian.identifier.value}`,
       })
+      countMetric('PointersRegistered')
       // Accepted, not yet applied: the index consumer applies the event within moments.
       return {
         status: 202,
@@ -52,6 +54,7 @@ export const api = httpApi(
         publisher,
         clock: systemClock,
       })
+      countMetric('PointersWithdrawn')
       return {
         status: 202,
         body: {
