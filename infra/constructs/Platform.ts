@@ -1,4 +1,4 @@
-import { Aws, Duration, Fn, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib'
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib'
 import * as apigateway from 'aws-cdk-lib/aws-apigateway'
 import * as backup from 'aws-cdk-lib/aws-backup'
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
@@ -228,6 +228,11 @@ export class Platform extends Construct {
       }
       created[name] = table
       this.observability.watchTable(name, table)
+      // For the operator's tools (npm run pds:load, audit:verify): CloudFormation names the tables.
+      new CfnOutput(Stack.of(this), `${name}TableName`, {
+        value: table.tableName,
+        description: declaration.description,
+      })
     }
     return created
   }
