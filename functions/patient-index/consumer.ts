@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
-import { loggerFor } from '../shared/correlation'
+import { loggerFor } from '../shared/logger'
 import { countMetric, withMetrics } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'

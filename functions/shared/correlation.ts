@@ -1,13 +1,12 @@
-import type { Logger } from '@aws-lambda-powertools/logger'
 import type { EventBridgeEvent } from 'aws-lambda'
-import { logger } from './logger'
 
 /**
  * One correlation id follows a piece of work everywhere: the HTTP middleware takes it from
  * `X-Correlation-ID` (or makes one) and keys every log line of the request with it, the
  * publisher writes it into each event's `metadata.correlationId`, and a consumer keys every
  * log line about an event with it (and hands it on, with `correlationHeaders`, to whatever it
- * calls next: a webhook delivery, another service).
+ * calls next: a webhook delivery, another service). `loggerFor` (./logger) keys a logger
+ * with an event's correlation. Pure: the local bus uses it too, before any logger exists.
  */
 
 /** The log keys of one bus event: its envelope's correlation id, its id and detail-type. */
@@ -38,17 +37,10 @@ export function correlationOf(
   }
 }
 
-/**
- * A logger whose every line carries the event's correlation. A child logger per event rather
- * than keys on the shared one, because a batch's records are processed in parallel.
- */
-export function loggerFor(
-  event: Pick<EventBridgeEvent<string, unknown>, 'detail' | 'detail-type' | 'id'>,
-): Logger {
-  return logger.createChild({ persistentKeys: { ...correlationOf(event) } })
-}
-
 /** Headers that carry an event's correlation onward (webhook deliveries, calls to other services). */
-export function correlationHeaders(metadata: { id: string; correlationId: string }): Record<string, string> {
-  return { 'X-Correlation-ID': metadata.correlationId, 'X-Event-ID': metadata.id }
+export function correlationHeaders(correlation: EventCorrelation): Record<string, string> {
+  return {
+    ...(correlation.correlation_id ? { 'X-Correlation-ID': correlation.correlation_id } : {}),
+    ...(correlation.event_id ? { 'X-Event-ID': correlation.event_id } : {}),
+  }
 }
