@@ -1,13 +1,15 @@
 /**
  * Every custom metric the functions emit, declared once as plain data. The functions write
  * them as CloudWatch embedded metric format (functions/shared/metrics.ts: `countMetric`), and
- * the CDK stack builds each capability's dashboard widgets and alarms from this list, so a
- * metric declared here for a capability shows on the dashboard the moment that capability's
- * functions are deployed.
+ * the CDK stack builds each capability's dashboard widgets from this list (and its alarms from
+ * infra/metric-alarms.ts), so a metric declared here for a capability shows on the dashboard
+ * the moment that capability's functions are deployed.
  *
  * Dimensions: every metric carries `ics`; request metrics add `capability` (and
  * `statusClass`) or `function`; domain metrics add `capability` and the `extraDimension`
  * they declare (kept to ICS members, so its cardinality is bounded).
+ *
+ * Every function bundles this module: what each metric means is said in comments, not strings.
  */
 
 /** The CloudWatch namespace of every custom metric. */
@@ -15,23 +17,12 @@ export const METRIC_NAMESPACE = 'Joinup'
 
 export type MetricUnit = 'Count' | 'Milliseconds'
 
-/** An alarm on a domain metric, made when its capability is deployed. */
-export interface DomainAlarm {
-  /** Alarm when the 5-minute sum reaches this. */
-  threshold: number
-  /** One alarm per ICS member (as the metric's extra dimension) rather than one for the capability. */
-  perMember?: boolean
-  description: string
-}
-
 export interface DomainMetricDeclaration {
   /** The capability (infra/capabilities.ts, or one still to land) that emits it. */
   capability: string
   unit: MetricUnit
-  description: string
   /** A dimension beyond ics and capability, holding an ODS code. */
   extraDimension?: 'subscriber' | 'holder'
-  alarm?: DomainAlarm
 }
 
 /** Metrics the HTTP middleware writes for every request (functions/shared/http.ts). */
@@ -46,117 +37,60 @@ export const requestMetrics = {
 
 /**
  * Counters of what the capabilities do. Emit one with
- * `countMetric('HoldersFailed', failed)` or, with its extra dimension,
- * `countMetric('SubscriberDeliveryFailures', 1, { subscriber: ods })`.
+ * `countMetric('HoldersFailed', 1, { holder: ods })` or `countMetric('BookingsMade')`.
  */
 export const domainMetrics = {
   // PDS lookup
-  PdsCacheHits: {
-    capability: 'patientLookup',
-    unit: 'Count',
-    description: 'Reads answered from the ICS PDS cache',
-  },
-  PdsNationalCalls: {
-    capability: 'patientLookup',
-    unit: 'Count',
-    description: 'Calls to the national PDS (reads missing from the cache, and every search)',
-  },
-  PdsNationalFailures: {
-    capability: 'patientLookup',
-    unit: 'Count',
-    description: 'National PDS calls that failed after their retries',
-    alarm: { threshold: 5, description: 'The national PDS is failing: lookups answer 503' },
-  },
-  PdsTokenExchanges: {
-    capability: 'patientLookup',
-    unit: 'Count',
-    description: 'NHS API platform access tokens obtained (one per token lifetime per container)',
-  },
-  PdsTokenFailures: {
-    capability: 'patientLookup',
-    unit: 'Count',
-    description: 'Failed NHS API platform token exchanges',
-    alarm: {
-      threshold: 1,
-      description:
-        'The NHS API platform refused the signed-JWT token exchange: check the key, kid and API key',
-    },
-  },
+  /** Reads answered from the ICS PDS cache (national-with-cache). */
+  PdsCacheHits: { capability: 'patientLookup', unit: 'Count' },
+  /** Calls to the national PDS: reads missing from the cache, and every search. */
+  PdsNationalCalls: { capability: 'patientLookup', unit: 'Count' },
+  /** National PDS calls that failed after their retries (answered 503). */
+  PdsNationalFailures: { capability: 'patientLookup', unit: 'Count' },
+  /** NHS API platform access tokens obtained (about one per token lifetime per container). */
+  PdsTokenExchanges: { capability: 'patientLookup', unit: 'Count' },
+  /** Token exchanges that failed: credentials unreadable, refused or the endpoint down. */
+  PdsTokenFailures: { capability: 'patientLookup', unit: 'Count' },
+
   // Patient index
-  PointersRegistered: { capability: 'patientIndex', unit: 'Count', description: 'Pointers registered' },
-  PointersWithdrawn: {
-    capability: 'patientIndex',
-    unit: 'Count',
-    description: 'Pointer withdrawals accepted',
-  },
-  HolderEventsApplied: {
-    capability: 'patientIndex',
-    unit: 'Count',
-    description: 'Record-holder events applied to the index',
-  },
+  /** Pointers registered (POST /DocumentReference accepted). */
+  PointersRegistered: { capability: 'patientIndex', unit: 'Count' },
+  /** Pointer withdrawals accepted (DELETE /DocumentReference). */
+  PointersWithdrawn: { capability: 'patientIndex', unit: 'Count' },
+  /** Record-holder events applied to the index by its consumer. */
+  HolderEventsApplied: { capability: 'patientIndex', unit: 'Count' },
+
   // Audit
-  AuditRecordsAppended: {
-    capability: 'audit',
-    unit: 'Count',
-    description: 'Audit records appended to the hash-chained trail',
-  },
+  /** Audit records appended to the hash-chained trail. */
+  AuditRecordsAppended: { capability: 'audit', unit: 'Count' },
+
   // Record retrieval (GP Connect structured record)
-  RecordsRetrieved: { capability: 'records', unit: 'Count', description: 'Structured records returned' },
-  HoldersAnswered: {
-    capability: 'records',
-    unit: 'Count',
-    description: 'Holders that answered a record retrieval',
-    extraDimension: 'holder',
-  },
-  HoldersFailed: {
-    capability: 'records',
-    unit: 'Count',
-    description: 'Holders that failed or timed out (an OperationOutcome warning entry)',
-    extraDimension: 'holder',
-    alarm: { threshold: 5, perMember: true, description: 'A record holder keeps failing or timing out' },
-  },
+  /** Structured records returned. */
+  RecordsRetrieved: { capability: 'records', unit: 'Count' },
+  /** Holders that answered a record retrieval, per holder. */
+  HoldersAnswered: { capability: 'records', unit: 'Count', extraDimension: 'holder' },
+  /** Holders that failed or timed out (an OperationOutcome warning entry), per holder. */
+  HoldersFailed: { capability: 'records', unit: 'Count', extraDimension: 'holder' },
+
   // Appointments
-  BookingsMade: { capability: 'appointments', unit: 'Count', description: 'Appointments booked' },
-  BookingConflicts: {
-    capability: 'appointments',
-    unit: 'Count',
-    description: 'Bookings refused because the slot was no longer free (409)',
-  },
+  /** Appointments booked. */
+  BookingsMade: { capability: 'appointments', unit: 'Count' },
+  /** Bookings refused because the slot was no longer free (409). */
+  BookingConflicts: { capability: 'appointments', unit: 'Count' },
+
   // Write-back and discharge messages
-  MessagesAccepted: { capability: 'messages', unit: 'Count', description: 'Messages accepted (202)' },
-  MessagesDelivered: {
-    capability: 'messages',
-    unit: 'Count',
-    description: 'Messages delivered to a recipient',
-  },
-  MessagesAcknowledged: {
-    capability: 'messages',
-    unit: 'Count',
-    description: 'Messages acknowledged by their recipient',
-  },
-  MessagesFailed: {
-    capability: 'messages',
-    unit: 'Count',
-    description: 'Messages that could not be delivered',
-    alarm: { threshold: 1, description: 'A message could not be delivered: see the message status' },
-  },
-  SubscriberDeliveries: {
-    capability: 'messages',
-    unit: 'Count',
-    description: 'Webhook deliveries per subscriber',
-    extraDimension: 'subscriber',
-  },
-  SubscriberDeliveryFailures: {
-    capability: 'messages',
-    unit: 'Count',
-    description: 'Failed webhook delivery attempts per subscriber',
-    extraDimension: 'subscriber',
-    alarm: {
-      threshold: 3,
-      perMember: true,
-      description: 'Webhook deliveries to this subscriber keep failing: check its endpoint',
-    },
-  },
+  /** Messages accepted (202). */
+  MessagesAccepted: { capability: 'messages', unit: 'Count' },
+  /** Messages delivered to a recipient. */
+  MessagesDelivered: { capability: 'messages', unit: 'Count' },
+  /** Messages acknowledged by their recipient. */
+  MessagesAcknowledged: { capability: 'messages', unit: 'Count' },
+  /** Messages that could not be delivered. */
+  MessagesFailed: { capability: 'messages', unit: 'Count' },
+  /** Webhook deliveries, per subscriber. */
+  SubscriberDeliveries: { capability: 'messages', unit: 'Count', extraDimension: 'subscriber' },
+  /** Failed webhook delivery attempts, per subscriber. */
+  SubscriberDeliveryFailures: { capability: 'messages', unit: 'Count', extraDimension: 'subscriber' },
 } as const satisfies Record<string, DomainMetricDeclaration>
 
 export type DomainMetricName = keyof typeof domainMetrics

@@ -9,7 +9,14 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs'
 import { Construct } from 'constructs'
 import type { IcsConfig } from '../../schemas/ics-config'
 import { capabilityOf, latencyTargets } from '../capabilities'
-import { type DomainMetricDeclaration, domainMetricsOf, METRIC_NAMESPACE, requestMetrics } from '../metrics'
+import { domainAlarms } from '../metric-alarms'
+import {
+  type DomainMetricDeclaration,
+  type DomainMetricName,
+  domainMetricsOf,
+  METRIC_NAMESPACE,
+  requestMetrics,
+} from '../metrics'
 
 /** Defaults of `operations.alarms` in the ICS config. */
 export const ALARM_DEFAULTS = { queueAgeSeconds: 300, serverErrorRatePercent: 1 } as const
@@ -242,10 +249,10 @@ export class Observability extends Construct {
 
   private alarmOnDomainMetric(
     capability: string,
-    metricName: string,
+    metricName: DomainMetricName,
     declaration: DomainMetricDeclaration,
   ): void {
-    const alarm = declaration.alarm
+    const alarm = domainAlarms[metricName]
     if (!alarm) return
     if (alarm.perMember && declaration.extraDimension) {
       // One alarm per member: a subscriber or holder failing is that organisation's problem to hear about.

@@ -1,4 +1,14 @@
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib'
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib'
 import * as apigateway from 'aws-cdk-lib/aws-apigateway'
 import * as backup from 'aws-cdk-lib/aws-backup'
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
@@ -150,6 +160,12 @@ export class Platform extends Construct {
       'Events the bus could not deliver to any rule: replay with npm run dlq:replay',
     )
     new EventSchemas(this, 'EventSchemas', { ics: config.ics })
+    if (config.demoIssuer && config.demoIssuer.keys.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'joinup:demo-issuer-without-keys',
+        `${config.ics} has a demo issuer without keys: every token will be refused (401). Make one with npm run demo-issuer -- --ics ${config.ics}`,
+      )
+    }
   }
 
   /** Whether the ICS config leaves a capability on (a capability off is not composed at all). */

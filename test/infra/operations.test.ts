@@ -24,6 +24,7 @@ import { eventRules } from '../../infra/event-rules'
 import { type FunctionName, functions } from '../../infra/functions'
 import { IcsStack } from '../../infra/IcsStack'
 import { assertDeployable, assertOneAccountRolePerAccount, loadIcsConfig } from '../../infra/ics-configs'
+import { domainAlarms } from '../../infra/metric-alarms'
 import { domainMetrics, METRIC_NAMESPACE } from '../../infra/metrics'
 import { routesOf } from '../../infra/routes'
 import { tables } from '../../infra/tables'
@@ -504,8 +505,8 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
 
     it('alarms on each domain metric declared with an alarm, for the capabilities deployed', () => {
       const expected = Object.entries(domainMetrics).filter(
-        ([, declaration]) =>
-          'alarm' in declaration &&
+        ([name, declaration]) =>
+          name in domainAlarms &&
           enabledCapabilities(config.capabilities).includes(declaration.capability as CapabilityName),
       )
       expect(expected.length).toBeGreaterThan(0)

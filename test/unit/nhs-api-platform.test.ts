@@ -55,6 +55,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   vi.useRealTimers()
+  vi.unstubAllEnvs()
   vi.restoreAllMocks()
   await platform.restoreRegisteredKey()
   flushMetrics((line) => metricLines.push(line))
@@ -160,6 +161,7 @@ describe('NhsApiPlatformTokens', () => {
   })
 
   it('counts exchanges and refusals as metrics for the PDS lookup capability', async () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false')
     await pdsWith(tokensWith()).read('9000000009', CONTEXT)
     flushMetrics((line) => metricLines.push(line))
     expect(metricLines.map((line) => JSON.parse(line))).toContainEqual(

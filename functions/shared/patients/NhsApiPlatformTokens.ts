@@ -1,4 +1,4 @@
-import { importPKCS8, SignJWT } from 'jose'
+import { createPrivateKey, sign } from 'node:crypto'
 import { FhirError } from '../errors'
 import { countMetric } from '../metrics'
 
@@ -117,19 +117,31 @@ export class NhsApiPlatformTokens {
     return body.access_token
   }
 
+  /**
+   * The client assertion, signed RS512 (RSASSA-PKCS1-v1_5 with SHA-512) by node:crypto: jose's
+   * signing path would add 8 KB to the bundle for the same three base64url parts (README).
+   */
   private async assertion(credentials: PlatformCredentials): Promise<string> {
+    const key = createPrivateKey(credentials.privateKey)
+    if (key.asymmetricKeyType !== 'rsa')
+      throw new Error('The NHS API platform key must be an RSA private key')
     const issuedAt = Math.floor(this.now() / 1000)
-    const key = await importPKCS8(credentials.privateKey, 'RS512')
-    return new SignJWT({})
-      .setProtectedHeader({ alg: 'RS512', typ: 'JWT', kid: credentials.kid })
-      .setIssuer(credentials.apiKey)
-      .setSubject(credentials.apiKey)
-      .setAudience(this.options.tokenUrl)
-      .setJti(crypto.randomUUID())
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + ASSERTION_LIFETIME_SECONDS)
-      .sign(key)
+    const header = { alg: 'RS512', typ: 'JWT', kid: credentials.kid }
+    const claims = {
+      iss: credentials.apiKey,
+      sub: credentials.apiKey,
+      aud: this.options.tokenUrl,
+      jti: crypto.randomUUID(),
+      iat: issuedAt,
+      exp: issuedAt + ASSERTION_LIFETIME_SECONDS,
+    }
+    const signingInput = `${base64url(header)}.${base64url(claims)}`
+    return `${signingInput}.${sign('sha512', Buffer.from(signingInput), key).toString('base64url')}`
   }
+}
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
 }
 
 function unavailable(diagnostics: string): FhirError {
