@@ -18,8 +18,17 @@ export type Scope = z.infer<typeof Scope>
 /** JWT algorithms the stack accepts: asymmetric only, so `none` and HMAC tokens are refused. */
 export const ACCEPTED_JWT_ALGORITHMS = ['RS256', 'ES256'] as const
 
-/** Largest clock skew tolerated on `exp` and `nbf` (DESIGN.md: at most 60 s). */
+/** Largest clock skew tolerated on `exp`, `nbf` and `iat` (DESIGN.md: at most 60 s). */
 export const CLOCK_TOLERANCE_SECONDS = 60
+
+/** Longest token lifetime (`exp - iat`) an ICS accepts unless its config says otherwise: one hour. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600
+
+/**
+ * JOSE `typ` header values accepted when the issuer sets one, compared case-insensitively
+ * without an `application/` prefix (RFC 7515 4.1.9, RFC 8725 3.11, RFC 9068 2.1).
+ */
+export const ACCEPTED_TOKEN_TYPES = ['jwt', 'at+jwt'] as const
 
 /** Claims every access token carries, checked after the signature. */
 export const TokenClaims = z.looseObject({

@@ -42,6 +42,8 @@ export const IcsConfig = z
       /** The `aud` every token must carry: this stack's identity at the ICS's identity provider. */
       audience: z.string().check(z.minLength(1)),
       jwksUrl: z.url(),
+      /** Longest token lifetime (`exp - iat`) accepted, in seconds; one hour when absent. */
+      maxTokenLifetimeSeconds: z.optional(positiveInt()),
     }),
     rateLimit: z.strictObject({
       /** Requests per organisation per minute, across all its apps, before 429. */

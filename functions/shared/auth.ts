@@ -1,8 +1,10 @@
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
 import {
   ACCEPTED_JWT_ALGORITHMS,
+  ACCEPTED_TOKEN_TYPES,
   type Caller,
   CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   type Scope,
   TokenClaims,
 } from '../../schemas/auth'
@@ -46,8 +48,10 @@ export function bearerToken(header: string | undefined): string {
 
 /**
  * Verifies an access token for this ICS and returns the caller. Signature by the ICS's
- * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew.
- * A valid token from another ICS, or from an organisation outside this ICS, is a 403.
+ * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew;
+ * a lifetime no longer than the ICS allows, no `iat` in the future, and a `typ` of JWT or
+ * at+jwt when the issuer sets one. A valid token from another ICS, or from an organisation
+ * outside this ICS, is a 403.
  */
 export async function authenticate(
   token: string,
@@ -63,8 +67,11 @@ export async function authenticate(
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['exp'],
     })
+    checkTokenType(verified.protectedHeader.typ)
+    checkLifetime(verified.payload, ics.auth.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS)
     payload = verified.payload
   } catch (error) {
+    if (error instanceof FhirError) throw error
     // No answer from the ICS's JWKS is our outage, not the caller's fault.
     if (isKeySetOutage(error)) {
       throw new FhirError('SERVICE_UNAVAILABLE', 'Could not fetch the ICS signing keys; try again', {
@@ -101,6 +108,33 @@ export async function authenticate(
 export function requireScope(caller: Caller, scope: Scope): void {
   if (!caller.scopes.has(scope)) {
     throw new FhirError('ACCESS_DENIED', `This operation needs the scope "${scope}"`)
+  }
+}
+
+/** RFC 8725 3.11: a token of another kind (an ID token, a logout token) is not an access token. */
+function checkTokenType(typ: string | undefined): void {
+  if (typ === undefined) return
+  const type = typ.toLowerCase().replace(/^application\//, '')
+  if (!(ACCEPTED_TOKEN_TYPES as readonly string[]).includes(type)) {
+    throw unauthorised('Access token "typ" header must be JWT or at+jwt')
+  }
+}
+
+/**
+ * A token may live at most `maxSeconds` (`exp - iat`; `exp - now` when it has no `iat`), and
+ * may not claim to be issued later than now plus the skew: a stolen long-lived token, or one
+ * minted ahead of time, is refused.
+ */
+function checkLifetime(payload: { exp?: number; iat?: number }, maxSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000)
+  const { exp, iat } = payload
+  if (exp === undefined) return // jose has already required it
+  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_SECONDS) {
+    throw unauthorised('Access token "iat" is in the future')
+  }
+  const lifetime = iat !== undefined ? exp - iat : exp - now - CLOCK_TOLERANCE_SECONDS
+  if (lifetime > maxSeconds) {
+    throw unauthorised(`Access token lifetime exceeds the ${maxSeconds} s this ICS allows`)
   }
 }
 
