@@ -23,9 +23,15 @@ interface Lease {
  * had left, so the ICS never admits more than its limit in a window; at worst a container
  * ends a window with a few unspent requests. Once the window is spent, the container
  * refuses locally until the next window: a flood costs no writes.
+ *
+ * Concurrent callers in one container (the local runtime, or any async overlap) share one
+ * reservation at a time per organisation: while it is in flight the others wait for it and
+ * then spend from the lease it brought, so none of the budget is reserved twice and lost.
  */
 export class DynamoDbRateLimiter implements RateLimiter {
   private readonly leases = new Map<string, Lease>()
+  /** The reservation in flight per organisation (single flight). */
+  private readonly reserving = new Map<string, Promise<void>>()
 
   constructor(
     private readonly requestsPerMinute: () => number,
@@ -37,14 +43,31 @@ export class DynamoDbRateLimiter implements RateLimiter {
     const epochSeconds = Math.floor(now.getTime() / 1000)
     const window = Math.floor(epochSeconds / 60)
     const retryAfterSeconds = (window + 1) * 60 - epochSeconds
-    const lease = this.leases.get(organisation)
-    if (lease?.window === window) {
-      if (lease.remaining > 0) {
-        lease.remaining--
-        return { allowed: true, retryAfterSeconds }
+    for (;;) {
+      const lease = this.leases.get(organisation)
+      // A caller still in the previous minute spends from the newer window: never a second lease.
+      if (lease && lease.window >= window) {
+        if (lease.remaining > 0) {
+          lease.remaining--
+          return { allowed: true, retryAfterSeconds }
+        }
+        if (lease.remaining < 0) return { allowed: false, retryAfterSeconds }
       }
-      if (lease.remaining < 0) return { allowed: false, retryAfterSeconds }
+      const inFlight = this.reserving.get(organisation)
+      if (inFlight) {
+        await inFlight
+        continue
+      }
+      const reservation = this.reserve(organisation, window).finally(() =>
+        this.reserving.delete(organisation),
+      )
+      this.reserving.set(organisation, reservation)
+      await reservation
     }
+  }
+
+  /** Reserves the next lease of the window; a spent window is remembered as remaining -1. */
+  private async reserve(organisation: string, window: number): Promise<void> {
     const limit = this.requestsPerMinute()
     const size = leaseSizeFor(limit)
     const { Attributes } = await this.client.send(
@@ -59,7 +82,6 @@ export class DynamoDbRateLimiter implements RateLimiter {
     const before = Number(Attributes?.requests ?? size) - size
     const granted = Math.max(0, Math.min(size, limit - before))
     // remaining -1 marks a spent window: refuse locally until it ends.
-    this.leases.set(organisation, { window, remaining: granted === 0 ? -1 : granted - 1 })
-    return { allowed: granted > 0, retryAfterSeconds }
+    this.leases.set(organisation, { window, remaining: granted === 0 ? -1 : granted })
   }
 }
