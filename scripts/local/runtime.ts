@@ -14,8 +14,9 @@ import { type TableName, tables } from '../../infra/tables'
 import { IcsConfig, LOCAL_DEV_ISSUER, runtimeConfigOf } from '../../schemas/ics-config'
 import { jwksOf, loadOrCreateDevKeys, localAudience } from './dev-keys'
 import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
-import { LocalEventBus } from './event-bus'
+import { LocalEventBus, RuleConflict } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
+import { checkBindHost } from './local-guard'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..')
@@ -25,7 +26,10 @@ const ACCOUNT = '000000000000'
 export interface LocalStackOptions {
   /** 0 picks a free port. */
   port?: number
+  /** Loopback only, unless `allowRemote` (ALLOW_REMOTE=1): the admin endpoints take no credentials. */
   host?: string
+  /** Allows a HOST beyond loopback, with a loud warning; ALLOW_REMOTE=1 when absent. */
+  allowRemote?: boolean
   /** Which infra/ics config to run; the first by name when absent. */
   ics?: string
   /** Keeps DynamoDB data, the bus's deliveries and the dev key here across restarts. */
@@ -70,6 +74,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ics = options.ics ?? icsNames()[0]!
   const config = IcsConfig.parse(JSON.parse(readFileSync(join(ICS_CONFIG_DIR, `${ics}.json`), 'utf8')))
   const host = options.host ?? '127.0.0.1'
+  // Before anything starts: a stack that must not listen there never does.
+  const warning = checkBindHost(host, options.allowRemote ?? process.env.ALLOW_REMOTE === '1')
+  if (warning) console.warn(warning)
   // Lambda runs Node 22; the SDK's "Node 20 support ends" notice is about dev machines (README).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
@@ -139,22 +146,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 
   for (const rule of eventRules) {
-    bus.addRule({
-      name: rule.name,
-      pattern: patternOf(rule),
-      maxAttempts: rule.delivery.maxReceiveCount,
-      target: {
-        kind: 'consumer',
-        name: rule.consumer,
-        invoke: async (event: SQSEvent) => {
-          const handler = await load<(event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>>(
-            rule.consumer,
-          )
-          const declaration: FunctionDeclaration = functions[rule.consumer]
-          return handler(event, lambdaContext(rule.consumer, declaration.timeoutSeconds ?? 10))
+    bus.addRule(
+      {
+        name: rule.name,
+        pattern: patternOf(rule),
+        maxAttempts: rule.delivery.maxReceiveCount,
+        target: {
+          kind: 'consumer',
+          name: rule.consumer,
+          invoke: async (event: SQSEvent) => {
+            const handler = await load<(event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>>(
+              rule.consumer,
+            )
+            const declaration: FunctionDeclaration = functions[rule.consumer]
+            return handler(event, lambdaContext(rule.consumer, declaration.timeoutSeconds ?? 10))
+          },
         },
       },
-    })
+      { declared: true },
+    )
   }
 
   const gatewayRoutes: GatewayRoute[] = routes.map((route) => ({
@@ -231,11 +241,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         })
         return { status: 201, body: { name: input.name }, headers: json }
       } catch (error) {
-        return { status: 400, body: { message: String(error) }, headers: json }
+        // A tap never replaces a rule: declared consumers are immutable, names are unique.
+        return {
+          status: error instanceof RuleConflict ? 409 : 400,
+          body: { message: String(error) },
+          headers: json,
+        }
       }
     }
     if (parts[1] === 'rules' && parts.length === 3 && method === 'DELETE') {
-      return { status: bus.removeRule(decodeURIComponent(parts[2]!)) ? 204 : 404, body: '', headers: json }
+      try {
+        return { status: bus.removeRule(decodeURIComponent(parts[2]!)) ? 204 : 404, body: '', headers: json }
+      } catch (error) {
+        return {
+          status: error instanceof RuleConflict ? 409 : 400,
+          body: { message: String(error) },
+          headers: json,
+        }
+      }
     }
     return { status: 404, body: { message: 'No such local endpoint' }, headers: json }
   }
