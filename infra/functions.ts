@@ -45,7 +45,7 @@ export const functions = {
     description: 'Patient index: NRL-style pointer search, registration and withdrawal',
     entry: 'functions/patient-index/handler.ts',
     handler: 'api',
-    tables: { patientIndex: 'read', audit: 'append', rateLimits: 'count' },
+    tables: { patientIndex: 'read', audit: 'append', rateLimits: 'count', patients: 'read' },
     publishesEvents: true,
   },
   patientIndexUpdater: {

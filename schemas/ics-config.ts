@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import { OdsCode } from './fhir/identifiers'
+import { RECORD_TYPES } from './fhir/recordTypes'
 
 /** What an organisation does in the ICS; capabilities route by it (GP write-back, pharmacy discharge). */
 export const OrganisationRole = z.enum([
@@ -23,8 +24,14 @@ export const IcsMember = z.strictObject({
 })
 export type IcsMember = z.infer<typeof IcsMember>
 
-/** The issuer of the local dev tokens; a cloud config may never trust it. */
-export const LOCAL_DEV_ISSUER = 'urn:joinup:local-dev-issuer'
+/** A record type code of the ICS (schemas/fhir/recordTypes.ts). */
+const RecordTypeCode = z.string().check(
+  z.refine((code) => RECORD_TYPES.some((type) => type.code === code), {
+    message: 'not an ICS record type code',
+  }),
+)
+
+export { DEFAULT_RECORD_TYPES_BY_ROLE, LOCAL_DEV_ISSUER, recordTypesAllowedFor } from './ics-policy'
 
 const positiveInt = () => z.int().check(z.positive())
 
@@ -49,6 +56,8 @@ export const IcsConfig = z
       /** Requests per organisation per minute, across all its apps, before 429. */
       requestsPerMinute: positiveInt(),
     }),
+    /** Record types each role may register in the patient index; DEFAULT_RECORD_TYPES_BY_ROLE for a role left out. */
+    recordTypesByRole: z.optional(z.partialRecord(OrganisationRole, z.array(RecordTypeCode))),
     pds: z.discriminatedUnion('source', [
       /** The ICS's DynamoDB copy of PDS (seeded locally; fed by the ICS's PDS sync in the cloud). */
       z.strictObject({ source: z.literal('ics-cache') }),
@@ -90,12 +99,15 @@ export const IcsConfig = z
 export type IcsConfig = z.infer<typeof IcsConfig>
 
 /** The part of the ICS config the Lambda functions need at run time. */
-export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'>
+export type IcsRuntimeConfig = Pick<
+  IcsConfig,
+  'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds' | 'recordTypesByRole'
+>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
-  const { ics, name, members, auth, rateLimit, pds } = config
-  return { ics, name, members, auth, rateLimit, pds }
+  const { ics, name, members, auth, rateLimit, pds, recordTypesByRole } = config
+  return { ics, name, members, auth, rateLimit, pds, ...(recordTypesByRole ? { recordTypesByRole } : {}) }
 }
 
 /** Validates the run-time part of a config (what a function reads at cold start). */
@@ -106,4 +118,5 @@ export const IcsRuntimeConfig = z.looseObject({
   auth: IcsConfig.def.shape.auth,
   rateLimit: IcsConfig.def.shape.rateLimit,
   pds: IcsConfig.def.shape.pds,
+  recordTypesByRole: IcsConfig.def.shape.recordTypesByRole,
 })

@@ -3,6 +3,7 @@ import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
+import { patientDirectory } from '../shared/patients/directory'
 import { auditTrail, rateLimiter } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import { registerPointer, withdrawPointers } from './register'
@@ -20,11 +21,12 @@ const publisher = new EventBridgePublisher({
 export const api = httpApi(
   'patientIndexApi',
   {
-    searchPointers: async (request) => {
-      const { bundle, audit } = await searchPointers(request.query, request.baseUrl, {
+    searchPointers: async (request, caller) => {
+      const { bundle, audit } = await searchPointers(request.query, request.baseUrl, caller, request, {
         index: indexOf(),
         ics: currentIcs(),
         clock: systemClock,
+        directory: patientDirectory(),
       })
       return { status: 200, body: bundle, audit }
     },
@@ -33,6 +35,8 @@ export const api = httpApi(
         index: indexOf(),
         publisher,
         clock: systemClock,
+        directory: patientDirectory(),
+        ics: currentIcs(),
       })
       const query = new URLSearchParams({
         'subject:identifier': `${pointer.subject.identifier.system}|${pointer.subject.identifier.value}`,
@@ -51,6 +55,8 @@ export const api = httpApi(
         index: indexOf(),
         publisher,
         clock: systemClock,
+        directory: patientDirectory(),
+        ics: currentIcs(),
       })
       return {
         status: 202,

@@ -1,25 +1,8 @@
 import { httpApi } from '../shared/http'
-import { currentIcs } from '../shared/ics'
-import { CachedPatientDirectory } from '../shared/patients/CachedPatientDirectory'
-import { DynamoDbPatientCache } from '../shared/patients/DynamoDbPatientCache'
-import { NationalPdsDirectory } from '../shared/patients/NationalPdsDirectory'
-import type { PatientDirectory } from '../shared/patients/PatientDirectory'
+import { patientDirectory } from '../shared/patients/directory'
 import { auditTrail, rateLimiter } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import { readPatient, searchPatients } from './lookup'
-
-let directory: PatientDirectory | undefined
-
-function directoryOf(): PatientDirectory {
-  if (!directory) {
-    const pds = currentIcs().pds
-    directory =
-      pds.source === 'national'
-        ? new NationalPdsDirectory({ baseUrl: pds.baseUrl, accessToken: nationalAccessToken })
-        : new CachedPatientDirectory(new DynamoDbPatientCache())
-  }
-  return directory
-}
 
 /** PDS lookup: GET /Patient/{nhsNumber} and GET /Patient?… */
 export const handler = httpApi(
@@ -27,7 +10,7 @@ export const handler = httpApi(
   {
     readPatient: async (request) => {
       const { patient, audit } = await readPatient(request.pathParameters.nhsNumber ?? '', request, {
-        directory: directoryOf(),
+        directory: patientDirectory(),
         clock: systemClock,
       })
       const headers: Record<string, string> = {}
@@ -36,7 +19,7 @@ export const handler = httpApi(
     },
     searchPatients: async (request) => {
       const { body, audit } = await searchPatients(request.query, request.baseUrl, request, {
-        directory: directoryOf(),
+        directory: patientDirectory(),
         clock: systemClock,
       })
       return { status: 200, body, audit }
@@ -44,14 +27,3 @@ export const handler = httpApi(
   },
   { audit: auditTrail, rateLimiter },
 )
-
-/**
- * The national PDS needs an NHS API platform token (signed-JWT client credentials). The
- * ICS supplies the signing key out of band; until a deployment configures one, calls fail
- * closed with a 500 rather than falling back to the cache.
- */
-async function nationalAccessToken(): Promise<string> {
-  const token = process.env.PDS_ACCESS_TOKEN
-  if (!token) throw new Error('No NHS API platform access token is configured for the national PDS')
-  return token
-}

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { knownToPds } from '../support/pds'
 import { bootStack, type RunningStack } from './harness'
 
 const run = promisify(execFile)
@@ -74,6 +75,7 @@ describe('the audit trail', () => {
 
   it('records the pointer registrations and searches too', async () => {
     const patient = testRangeNhsNumbers(150).at(-1)!
+    await knownToPds(running.baseUrl, [patient])
     await running.request('/DocumentReference', {
       method: 'POST',
       token: await running.token('RX9', 'pointer.write'),

@@ -203,3 +203,119 @@ describe('finding 5: local admin endpoints', () => {
     })
   })
 })
+
+const NHS = 'https://fhir.nhs.uk/Id/nhs-number'
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code'
+
+interface PointerBundle {
+  total?: number
+  entry: {
+    resource: { custodian: { identifier: { value: string } }; subject: { identifier: { value: string } } }
+  }[]
+}
+
+async function custodiansOf(nhsNumber: string, org: string): Promise<string[]> {
+  const response = await running.request(`/DocumentReference?subject:identifier=${NHS}|${nhsNumber}`, {
+    token: await running.token(org, 'record.read'),
+  })
+  expect(response.status).toBe(200)
+  const bundle = (await response.json()) as PointerBundle
+  return bundle.entry.map((entry) => entry.resource.custodian.identifier.value).sort()
+}
+
+function pointerBody(
+  nhsNumber: string,
+  custodian: string,
+  code: string,
+  url?: string,
+  system = 'http://snomed.info/sct',
+) {
+  return JSON.stringify({
+    resourceType: 'DocumentReference',
+    status: 'current',
+    type: { coding: [{ system, code }] },
+    subject: { identifier: { system: NHS, value: nhsNumber } },
+    custodian: { identifier: { system: ODS, value: custodian } },
+    ...(url === undefined ? {} : { content: [{ attachment: { url } }] }),
+  })
+}
+
+async function registerAs(org: string, body: string): Promise<Response> {
+  return running.request('/DocumentReference', {
+    method: 'POST',
+    token: await running.token(org, 'pointer.write'),
+    headers: { 'Content-Type': 'application/fhir+json' },
+    body,
+  })
+}
+
+describe('finding 2: a restricted patient in the patient index', () => {
+  it('shows an organisation with no record of the patient an empty searchset (the review’s repro)', async () => {
+    expect(await custodiansOf(DEMO_PATIENTS.restricted, 'FX001')).toEqual([])
+  })
+
+  it('shows the holder its own pointer only', async () => {
+    // The seed registered the restricted patient's GP record at Y90002.
+    expect(await custodiansOf(DEMO_PATIENTS.restricted, 'Y90002')).toEqual(['Y90002'])
+  })
+})
+
+describe('finding 3: withheld telecom in searches', () => {
+  it('does not confirm a restricted patient’s withheld phone number (the review’s repro)', async () => {
+    const response = await running.request('/Patient?family=Smythe&birthdate=2010-10-22&phone=01632960123', {
+      token: await running.token('FX001', 'patient.read'),
+    })
+    const bundle = (await response.json()) as { total: number }
+
+    expect(response.status).toBe(200)
+    expect(bundle.total).toBe(0)
+  })
+})
+
+describe('finding 7: pointer input', () => {
+  it.each([
+    ['the metadata service', 'http://169.254.169.254/latest/meta-data/iam/security-credentials/'],
+    ['plain http', 'http://fhir.demo-general.example.nhs.uk/R4'],
+    ['credentials', 'https://user:pass@fhir.demo-general.example.nhs.uk/R4'],
+    ['a 240 KB URL', `https://fhir.demo-general.example.nhs.uk/${'a'.repeat(240 * 1024)}`],
+    [
+      'a 300 KB URL (EventBridge’s limit: it was a 500)',
+      `https://fhir.demo-general.example.nhs.uk/${'a'.repeat(300 * 1024)}`,
+    ],
+  ])('refuses %s with 400', async (_label, url) => {
+    const response = await registerAs('RX9', pointerBody(DEMO_PATIENTS.registered, 'RX9', '373942005', url))
+    const outcome = (await response.json()) as { issue: { details: { coding: { code: string }[] } }[] }
+
+    expect(response.status).toBe(400)
+    expect(outcome.issue[0]!.details.coding[0]!.code).toBe('INVALID_RESOURCE')
+  })
+
+  it('refuses a pharmacy announcing a GP summary record with 403', async () => {
+    const response = await registerAs(
+      'FX001',
+      pointerBody(DEMO_PATIENTS.registered, 'FX001', '824321000000109'),
+    )
+
+    expect(response.status).toBe(403)
+  })
+
+  it('refuses a never-seeded NHS number with 400 INVALID_NHS_NUMBER', async () => {
+    const response = await registerAs('RX9', pointerBody(DEMO_PATIENTS.neverSeeded, 'RX9', '373942005'))
+
+    expect(response.status).toBe(400)
+  })
+
+  it('registers a superseded number under its replacement, where both searches find it', async () => {
+    // Act
+    const response = await registerAs('RX9', pointerBody(DEMO_PATIENTS.superseded, 'RX9', '373942005'))
+
+    // Assess
+    expect(response.status).toBe(202)
+    const custodians = await eventually(async () => {
+      const found = await custodiansOf(DEMO_PATIENTS.supersededBy, 'NX001')
+      return found.includes('RX9') ? found : undefined
+    })
+    expect(custodians).toContain('RX9')
+    expect(await custodiansOf(DEMO_PATIENTS.superseded, 'NX001')).toEqual(custodians)
+  })
+})
