@@ -60,7 +60,7 @@ export const functions = {
     description: 'Audit: who read or wrote what about a patient',
     entry: 'functions/audit/handler.ts',
     handler: 'handler',
-    tables: { audit: 'append', rateLimits: 'count' },
+    tables: { audit: 'append', rateLimits: 'count', patients: 'read', patientIndex: 'read' },
     publishesEvents: false,
   },
 } as const satisfies Record<string, FunctionDeclaration>

@@ -14,6 +14,15 @@ export type FhirInteraction =
   | { resource: string; interaction: 'read' | 'search-type' | 'create' | 'update' | 'delete' }
   | { resource?: string; operation: string }
 
+/** Where a request names the patient whose data it touches (RouteDeclaration.patientAt). */
+export type PatientLocation =
+  /** A path parameter holding the NHS number, e.g. `{ in: 'path', name: 'nhsNumber' }`. */
+  | { in: 'path'; name: string }
+  /** A query parameter holding it, bare or as a FHIR token `<system>|<nhs>`. */
+  | { in: 'query'; name: string }
+  /** The JSON body: its shallowest identifier in the NHS number system. */
+  | { in: 'body' }
+
 export interface RouteDeclaration {
   /** Stable name; the handler's implementation map and the OpenAPI operationId use it. */
   operationId: string
@@ -29,6 +38,20 @@ export interface RouteDeclaration {
   searchParams?: readonly { name: string; type: 'string' | 'token' | 'date' | 'number' | 'reference' }[]
   /** Whether the route takes a JSON body; bodies on other routes are ignored. */
   hasBody?: boolean
+  /**
+   * Where the request names the patient whose data it touches. Fill it in on every route
+   * that names a patient: a refused attempt (401, 403, 404, 400…) never reaches the route,
+   * and this is how the middleware still audits it in that patient's trail, with its outcome
+   * (DESIGN.md "Who may see what": refused attempts on patient data are audited). For a
+   * body route the implementation may name the patient exactly when it refuses:
+   * `new FhirError(code, diagnostics, { patient })`.
+   */
+  patientAt?: PatientLocation
+  /**
+   * Whether a patient's own token (NHS-login style, schemas/auth.ts PatientTokenClaims) may
+   * call the route. Absent: organisations' tokens only, and a patient token is a 403.
+   */
+  patientAccess?: boolean
 }
 
 export const routes = [
@@ -65,6 +88,7 @@ export const routes = [
     scope: 'patient.read',
     summary: 'Read a patient from PDS by NHS number',
     fhir: { resource: 'Patient', interaction: 'read' },
+    patientAt: { in: 'path', name: 'nhsNumber' },
   },
   {
     operationId: 'searchPatients',
@@ -93,6 +117,7 @@ export const routes = [
     scope: 'record.read',
     summary: 'Which organisations hold records about a patient: NRL-style pointers, 20 a page',
     fhir: { resource: 'DocumentReference', interaction: 'search-type' },
+    patientAt: { in: 'query', name: 'subject:identifier' },
     searchParams: [
       { name: 'subject:identifier', type: 'token' },
       { name: 'custodian:identifier', type: 'token' },
@@ -109,6 +134,7 @@ export const routes = [
     summary: 'An organisation announces it holds a record about a patient (own ODS code only)',
     fhir: { resource: 'DocumentReference', interaction: 'create' },
     hasBody: true,
+    patientAt: { in: 'body' },
   },
   {
     operationId: 'withdrawPointers',
@@ -118,6 +144,7 @@ export const routes = [
     scope: 'pointer.write',
     summary: 'Conditional delete by the custodian: one patient (optionally one type), or everything it holds',
     fhir: { resource: 'DocumentReference', interaction: 'delete' },
+    patientAt: { in: 'query', name: 'subject:identifier' },
     searchParams: [
       { name: 'subject:identifier', type: 'token' },
       { name: 'custodian:identifier', type: 'token' },
@@ -133,6 +160,8 @@ export const routes = [
     scope: 'audit.read',
     summary: 'Who read or wrote what about a patient, from which organisation, when and why (newest first)',
     fhir: { resource: 'AuditEvent', interaction: 'search-type' },
+    patientAt: { in: 'query', name: 'patient' },
+    patientAccess: true,
     searchParams: [
       { name: 'patient', type: 'reference' },
       { name: '_cursor', type: 'string' },

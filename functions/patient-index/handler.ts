@@ -4,7 +4,7 @@ import { currentIcs } from '../shared/ics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { patientDirectory } from '../shared/patients/directory'
-import { auditTrail, rateLimiter } from '../shared/platform'
+import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import { registerPointer, withdrawPointers } from './register'
 import { searchPointers } from './search'
@@ -51,13 +51,18 @@ export const api = httpApi(
       }
     },
     withdrawPointers: async (request, caller) => {
-      const { diagnostics, audit } = await withdrawPointers(request.query, caller, request, {
-        index: indexOf(),
-        publisher,
-        clock: systemClock,
-        directory: patientDirectory(),
-        ics: currentIcs(),
-      })
+      const { diagnostics, audit, organisationAudit } = await withdrawPointers(
+        request.query,
+        caller,
+        request,
+        {
+          index: indexOf(),
+          publisher,
+          clock: systemClock,
+          directory: patientDirectory(),
+          ics: currentIcs(),
+        },
+      )
       return {
         status: 202,
         body: {
@@ -65,8 +70,9 @@ export const api = httpApi(
           issue: [{ severity: 'information', code: 'informational', diagnostics }],
         },
         audit,
+        ...(organisationAudit ? { organisationAudit } : {}),
       }
     },
   },
-  { audit: auditTrail, rateLimiter },
+  { audit: auditTrail, rateLimiter, refusalBudget },
 )

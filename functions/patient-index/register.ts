@@ -15,7 +15,7 @@ import { isLocalIcs } from '../shared/ics'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { nhsNumberOf } from '../shared/patients/PatientCache'
 import type { PatientDirectory } from '../shared/patients/PatientDirectory'
-import type { AuditFacts } from '../shared/ports'
+import type { AuditFacts, OrganisationAuditFacts } from '../shared/ports'
 import type { Clock } from '../shared/time'
 import { checkUntrustedEndpoint } from '../shared/untrustedEndpoint'
 import { pointerIdOf, pointerOf } from './pointers'
@@ -123,11 +123,17 @@ export async function registerPointer(
     }
     endpoint = verdict.url
   }
-  const nhsNumber = await currentNhsNumber(subject.identifier.value, deps.directory, context)
+  // PDS lookup and the duplicate check at once: the number sent is nearly always current.
+  const sent = subject.identifier.value
+  const [nhsNumber, sentEntry] = await Promise.all([
+    currentNhsNumber(sent, deps.directory, context),
+    deps.index.entry(sent, caller.organisation, recordType.code),
+  ])
   if (!nhsNumber) {
     throw new FhirError('INVALID_NHS_NUMBER', 'subject.identifier is not an NHS number PDS lookup knows')
   }
-  const existing = await deps.index.entry(nhsNumber, caller.organisation, recordType.code)
+  const existing =
+    nhsNumber === sent ? sentEntry : await deps.index.entry(nhsNumber, caller.organisation, recordType.code)
   if (existing?.status === 'current') {
     throw new FhirError('DUPLICATE_REJECTED', 'Create would lead to creation of a duplicate resource')
   }
@@ -165,13 +171,15 @@ export async function registerPointer(
  * FHIR conditional delete by the custodian: with a subject, the organisation stops
  * holding (or may no longer share) that patient's records, of one type or all; without
  * one, it withdraws everything it holds (it closes or leaves the ICS). Both are events.
+ * A withdrawal of everything names no patient: it is audited in the organisation's own
+ * chain (`organisationAudit`), one record for the bulk change.
  */
 export async function withdrawPointers(
   query: Record<string, string[]>,
   caller: Caller,
   context: ProducerContext,
   deps: ProducerDependencies,
-): Promise<{ diagnostics: string; audit: AuditFacts[] }> {
+): Promise<{ diagnostics: string; audit: AuditFacts[]; organisationAudit?: OrganisationAuditFacts[] }> {
   for (const name of Object.keys(query)) {
     if (!['subject:identifier', 'custodian:identifier', 'type', 'reason'].includes(name)) {
       throw new FhirError(
@@ -215,7 +223,19 @@ export async function withdrawPointers(
       ],
       context,
     )
-    return { diagnostics: `Every pointer of ${caller.organisation} will be withdrawn`, audit: [] }
+    return {
+      diagnostics: `Every pointer of ${caller.organisation} will be withdrawn`,
+      audit: [],
+      organisationAudit: [
+        {
+          organisation: caller.organisation,
+          action: 'D',
+          entities: [
+            `DocumentReference?custodian:identifier=${ODS_CODE_SYSTEM}|${caller.organisation}&reason=${reason}`,
+          ],
+        },
+      ],
+    }
   }
   const subject = parseTokenParameter(subjectParam)
   if (subject.system !== NHS_NUMBER_SYSTEM || !isValidNhsNumber(subject.value)) {

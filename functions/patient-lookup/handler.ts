@@ -1,6 +1,6 @@
 import { httpApi } from '../shared/http'
 import { patientDirectory } from '../shared/patients/directory'
-import { auditTrail, rateLimiter } from '../shared/platform'
+import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import { readPatient, searchPatients } from './lookup'
 
@@ -25,5 +25,5 @@ export const handler = httpApi(
       return { status: 200, body, audit }
     },
   },
-  { audit: auditTrail, rateLimiter },
+  { audit: auditTrail, rateLimiter, refusalBudget },
 )

@@ -5,9 +5,14 @@ import {
   type Caller,
   CLOCK_TOLERANCE_SECONDS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  PATIENT_PROOFING_LEVEL,
+  PATIENT_SCOPES,
+  type PatientCaller,
+  PatientTokenClaims,
   type Scope,
   TokenClaims,
 } from '../../schemas/auth'
+import { isValidNhsNumber } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { FhirError } from './errors'
 
@@ -47,18 +52,39 @@ export function bearerToken(header: string | undefined): string {
 }
 
 /**
- * Verifies an access token for this ICS and returns the caller. Signature by the ICS's
- * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew;
- * a lifetime no longer than the ICS allows, no `iat` in the future, and a `typ` of JWT or
- * at+jwt when the issuer sets one. A valid token from another ICS, or from an organisation
- * outside this ICS, is a 403.
+ * Verifies an organisation's access token for this ICS and returns the caller: as
+ * `authenticateCaller`, and a patient's own token is refused (403) here. A patient token
+ * never counts as a member organisation.
  */
 export async function authenticate(
   token: string,
   ics: IcsRuntimeConfig,
   keySet: JWTVerifyGetKey = keySetFor(ics.auth.jwksUrl),
 ): Promise<Caller> {
-  let payload: unknown
+  const caller = await authenticateCaller(token, ics, keySet)
+  if (caller.kind === 'patient')
+    throw new FhirError('ACCESS_DENIED', 'This operation does not accept a patient token')
+  return caller
+}
+
+/**
+ * Verifies an access token for this ICS and returns the caller. Signature by the ICS's
+ * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew;
+ * a lifetime no longer than the ICS allows, no `iat` in the future, and a `typ` of JWT or
+ * at+jwt when the issuer sets one. A valid token from another ICS, or from an organisation
+ * outside this ICS, is a 403.
+ *
+ * Two kinds of token, told apart by `requesting_organization`: with it, a member
+ * organisation's (TokenClaims); without it, a patient's own, NHS-login style
+ * (PatientTokenClaims: `sub` their NHS number, identity proofing level P9, `audit.read`
+ * only). Routes accept a patient only when they declare `patientAccess` (http.ts).
+ */
+export async function authenticateCaller(
+  token: string,
+  ics: IcsRuntimeConfig,
+  keySet: JWTVerifyGetKey = keySetFor(ics.auth.jwksUrl),
+): Promise<Caller | PatientCaller> {
+  let payload: Record<string, unknown>
   try {
     const verified = await jwtVerify(token, keySet, {
       issuer: ics.auth.issuer,
@@ -80,6 +106,7 @@ export async function authenticate(
     }
     throw unauthorised(describeTokenFailure(error))
   }
+  if (!Object.hasOwn(payload, 'requesting_organization')) return patientOf(payload, ics)
   const claims = TokenClaims.safeParse(payload)
   if (!claims.success) {
     const fields = claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
@@ -96,6 +123,7 @@ export async function authenticate(
     )
   }
   return {
+    kind: 'organisation',
     sub,
     organisation: requesting_organization,
     ics: claims.data.ics,
@@ -104,8 +132,42 @@ export async function authenticate(
   }
 }
 
+/** A patient's own token: their NHS number, proofed to P9, for this ICS, with patient scopes only. */
+function patientOf(payload: Record<string, unknown>, ics: IcsRuntimeConfig): PatientCaller {
+  const claims = PatientTokenClaims.safeParse(payload)
+  if (!claims.success || !isValidNhsNumber(claims.data.sub)) {
+    const fields = claims.success
+      ? 'sub'
+      : claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
+    throw unauthorised(`Access token is missing or has invalid claims: ${fields}`)
+  }
+  const { sub, scope, identity_proofing_level } = claims.data
+  if (claims.data.ics !== ics.ics) {
+    throw new FhirError('ACCESS_DENIED', `Token is for ICS "${claims.data.ics}", not this ICS`)
+  }
+  // NHS login: P9 is the level that gives a patient access to their own health record.
+  if (identity_proofing_level !== PATIENT_PROOFING_LEVEL) {
+    throw new FhirError(
+      'ACCESS_DENIED',
+      `A patient token needs identity proofing level ${PATIENT_PROOFING_LEVEL}`,
+    )
+  }
+  const scopes = scope.split(' ').filter(Boolean)
+  if (scopes.some((candidate) => !(PATIENT_SCOPES as readonly string[]).includes(candidate))) {
+    throw new FhirError('ACCESS_DENIED', `A patient token may carry only ${PATIENT_SCOPES.join(' ')}`)
+  }
+  return {
+    kind: 'patient',
+    sub,
+    nhsNumber: sub,
+    ics: claims.data.ics,
+    scopes: new Set(scopes),
+    purposeOfUse: 'patientrequest',
+  }
+}
+
 /** Refuses a caller whose token lacks the route's scope. */
-export function requireScope(caller: Caller, scope: Scope): void {
+export function requireScope(caller: Caller | PatientCaller, scope: Scope): void {
   if (!caller.scopes.has(scope)) {
     throw new FhirError('ACCESS_DENIED', `This operation needs the scope "${scope}"`)
   }

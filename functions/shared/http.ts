@@ -4,15 +4,25 @@ import middy from '@middy/core'
 import httpEventNormalizer from '@middy/http-event-normalizer'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { decodeJwt } from 'jose'
 import type { FunctionName } from '../../infra/functions'
 import { type RouteDeclaration, type routes, routesOf } from '../../infra/routes'
-import type { Caller } from '../../schemas/auth'
+import type { Caller, PatientCaller } from '../../schemas/auth'
+import { isValidNhsNumber, NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
-import { authenticate, bearerToken, requireScope } from './auth'
+import { authenticateCaller, bearerToken, requireScope } from './auth'
 import { FhirError } from './errors'
 import { currentIcs } from './ics'
 import { logger } from './logger'
-import type { AuditFacts, AuditTrail, RateLimiter } from './ports'
+import type {
+  AuditCaller,
+  AuditEntry,
+  AuditFacts,
+  AuditTrail,
+  OrganisationAuditFacts,
+  RateLimiter,
+  RefusalAuditBudget,
+} from './ports'
 import { type Clock, systemClock } from './time'
 
 /** Largest JSON body any route accepts (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
@@ -49,16 +59,25 @@ export interface HttpResult {
   headers?: Record<string, string>
   /** Patient data the route read or wrote; each fact becomes an audit record. */
   audit?: AuditFacts[]
+  /** Bulk changes of an organisation that name no patient; audited in the organisation's chain. */
+  organisationAudit?: OrganisationAuditFacts[]
 }
 
 export type RouteImplementation = (request: HttpRequest, caller: Caller) => Promise<HttpResult>
+/** A route that declares `patientAccess`: the caller may be the patient, with their own token. */
+export type PatientRouteImplementation = (
+  request: HttpRequest,
+  caller: Caller | PatientCaller,
+) => Promise<HttpResult>
 export type PublicRouteImplementation = (request: HttpRequest) => Promise<HttpResult>
 
 export interface HttpApiDependencies {
   ics?: () => IcsRuntimeConfig
   audit?: AuditTrail
   rateLimiter?: RateLimiter
-  authenticate?: (token: string, ics: IcsRuntimeConfig) => Promise<Caller>
+  /** Caps how many refused attempts on one patient are audited one by one (all, when absent). */
+  refusalBudget?: RefusalAuditBudget
+  authenticate?: (token: string, ics: IcsRuntimeConfig) => Promise<Caller | PatientCaller>
   clock?: Clock
 }
 
@@ -68,7 +87,9 @@ type RoutesOf<F extends FunctionName> = Extract<(typeof routes)[number], { funct
 export type ImplementationsOf<F extends FunctionName> = {
   [R in RoutesOf<F> as R['operationId']]: R['scope'] extends null
     ? PublicRouteImplementation
-    : RouteImplementation
+    : R extends { patientAccess: true }
+      ? PatientRouteImplementation
+      : RouteImplementation
 }
 
 interface RequestState {
@@ -76,7 +97,7 @@ interface RequestState {
   correlationId: string
   startedAt: number
   route?: RouteDeclaration
-  caller?: Caller
+  caller?: Caller | PatientCaller
 }
 
 /**
@@ -95,7 +116,10 @@ export function httpApi<F extends FunctionName>(
   return routedHttpHandler(
     fn,
     routesOf(fn),
-    implementations as Record<string, RouteImplementation | PublicRouteImplementation>,
+    implementations as Record<
+      string,
+      RouteImplementation | PatientRouteImplementation | PublicRouteImplementation
+    >,
     deps,
   )
 }
@@ -104,7 +128,10 @@ export function httpApi<F extends FunctionName>(
 export function routedHttpHandler(
   fn: string,
   declared: readonly RouteDeclaration[],
-  implementations: Record<string, RouteImplementation | PublicRouteImplementation>,
+  implementations: Record<
+    string,
+    RouteImplementation | PatientRouteImplementation | PublicRouteImplementation
+  >,
   deps: HttpApiDependencies = {},
 ) {
   for (const route of declared) {
@@ -112,7 +139,7 @@ export function routedHttpHandler(
   }
   const byKey = new Map(declared.map((route) => [`${route.method} ${route.path}`, route]))
   const icsOf = deps.ics ?? currentIcs
-  const verify = deps.authenticate ?? authenticate
+  const verify = deps.authenticate ?? authenticateCaller
   const clock = deps.clock ?? systemClock
   const states = new WeakMap<object, RequestState>()
 
@@ -146,43 +173,95 @@ export function routedHttpHandler(
       const ics = icsOf()
       const caller = await verify(bearerToken(request.headers.authorization), ics)
       state.caller = caller
-      logger.appendKeys({ organisation: caller.organisation })
-      requireScope(caller, route.scope)
+      if (caller.kind === 'patient') {
+        // A patient's token is for the routes that say so; it is never an organisation's.
+        if (!route.patientAccess)
+          throw new FhirError('ACCESS_DENIED', 'This operation does not accept a patient token')
+      } else logger.appendKeys({ organisation: caller.organisation })
+      // Before the scope check, so a flood of wrong-scope requests is limited (and its refusals audited) too.
       if (deps.rateLimiter) {
-        const budget = await deps.rateLimiter.consume(caller.organisation, clock())
+        const key = caller.kind === 'patient' ? `patient-${caller.nhsNumber}` : caller.organisation
+        const budget = await deps.rateLimiter.consume(key, clock())
         if (!budget.allowed) {
-          throw new FhirError('TOO_MANY_REQUESTS', `Rate limit for ${caller.organisation} exceeded`, {
+          throw new FhirError('TOO_MANY_REQUESTS', 'Rate limit exceeded', {
             headers: { 'Retry-After': String(budget.retryAfterSeconds) },
           })
         }
       }
+      requireScope(caller, route.scope)
       if (route.hasBody) request.body = bodyOf(event)
-      result = await (implementations[route.operationId] as RouteImplementation)(request, caller)
+      result = await (implementations[route.operationId] as PatientRouteImplementation)(request, caller)
       if (result.audit?.length && deps.audit)
         await appendAudit(deps.audit, result.audit, state, result.status)
+      if (result.organisationAudit?.length && deps.audit) {
+        if (!deps.audit.appendForOrganisation)
+          throw new Error('This audit trail keeps no organisation chains')
+        const recorded = requestRecord(state, result.status)
+        await deps.audit.appendForOrganisation(
+          result.organisationAudit.map((fact) => ({ ...fact, ...recorded })),
+        )
+      }
     }
     return toProxyResult(result)
   }
 
+  /** What every audit record of this request says besides what it touched. */
+  function requestRecord(
+    state: RequestState,
+    status: number,
+    caller: AuditCaller = auditCallerOf(state.caller!),
+  ) {
+    return {
+      recordedAt: clock().toISOString(),
+      requestId: state.requestId,
+      correlationId: state.correlationId,
+      operation: state.route!.operationId,
+      caller,
+      status,
+    }
+  }
+
   async function appendAudit(trail: AuditTrail, facts: AuditFacts[], state: RequestState, status: number) {
-    const caller = state.caller!
-    const recordedAt = clock().toISOString()
-    await trail.append(
-      facts.map((fact) => ({
-        ...fact,
-        recordedAt,
-        requestId: state.requestId,
-        correlationId: state.correlationId,
-        operation: state.route!.operationId,
-        caller: {
-          sub: caller.sub,
-          organisation: caller.organisation,
-          purposeOfUse: caller.purposeOfUse,
-          scopes: [...caller.scopes],
-        },
-        status,
-      })),
-    )
+    const recorded = requestRecord(state, status)
+    await trail.append(facts.map((fact) => ({ ...fact, ...recorded })))
+  }
+
+  /**
+   * A refused attempt on patient data (401, 403, 404, 400…, not 429) leaves an audit record
+   * with its outcome in that patient's chain, found where the route declares it
+   * (`patientAt`) or named by the refusing code. An unauthenticated caller is recorded as
+   * such, with its source address and what its token claimed, unverified. The refusal budget
+   * caps how many are recorded one by one per patient and minute. Never changes the answer:
+   * if the trail cannot be written, that is logged.
+   */
+  async function auditRefusal(event: APIGatewayProxyEvent, error: unknown, state: RequestState | undefined) {
+    if (!deps.audit || !state) return
+    const status = error instanceof FhirError ? error.status : 500
+    if (status < 400 || status === 429) return
+    state.route ??= byKey.get(`${event.httpMethod} ${event.resource}`)
+    if (!state.route || state.route.scope === null) return
+    const patient = (error instanceof FhirError && error.patient) || patientNamedBy(state.route, event)
+    if (!patient) return
+    try {
+      const admitted = deps.refusalBudget ? await deps.refusalBudget.admit(patient, clock()) : 'record'
+      if (admitted === 'skip') return
+      const caller = state.caller ? auditCallerOf(state.caller) : unauthenticatedCaller(event)
+      const entry: AuditEntry = {
+        patient,
+        action: actionOf(state.route),
+        entities: [],
+        ...requestRecord(state, status, caller),
+        outcomeCode:
+          admitted === 'summarise'
+            ? 'FURTHER_REFUSALS_NOT_RECORDED'
+            : error instanceof FhirError
+              ? error.code
+              : 'INTERNAL_SERVER_ERROR',
+      }
+      await deps.audit.append([entry])
+    } catch (failure) {
+      logger.error('could not audit a refused request', { error: failure })
+    }
   }
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -209,14 +288,124 @@ export function routedHttpHandler(
         }
       },
       after: (request) => finish(request.response!, states.get(request.context)),
-      onError: (request) => {
-        request.response = errorResponse(request.error, states.get(request.context))
-        finish(request.response, states.get(request.context))
+      onError: async (request) => {
+        const state = states.get(request.context)
+        await auditRefusal(request.event, request.error, state)
+        request.response = errorResponse(request.error, state)
+        finish(request.response, state)
       },
     })
     .use(httpHeaderNormalizer())
     .use(httpEventNormalizer())
     .handler(core)
+}
+
+/** The caller as the audit trail records it. */
+function auditCallerOf(caller: Caller | PatientCaller): AuditCaller {
+  if (caller.kind === 'patient') {
+    return {
+      kind: 'patient',
+      sub: caller.sub,
+      organisation: '',
+      purposeOfUse: caller.purposeOfUse,
+      scopes: [...caller.scopes],
+    }
+  }
+  return {
+    sub: caller.sub,
+    organisation: caller.organisation,
+    purposeOfUse: caller.purposeOfUse,
+    scopes: [...caller.scopes],
+  }
+}
+
+/** A caller without a verified token: where the request came from, and what its token claimed (unverified). */
+function unauthenticatedCaller(event: APIGatewayProxyEvent): AuditCaller {
+  const caller: AuditCaller = {
+    kind: 'unauthenticated',
+    sub: '',
+    organisation: '',
+    purposeOfUse: '',
+    scopes: [],
+  }
+  const sourceIp = event.requestContext?.identity?.sourceIp
+  if (typeof sourceIp === 'string' && sourceIp.length <= 64) caller.sourceIp = sourceIp
+  const authorization = headerValue(event.headers ?? {}, 'authorization')
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined
+  if (token && token.length <= 8192) {
+    try {
+      const claims = decodeJwt(token)
+      const text = (value: unknown) => (typeof value === 'string' && value.length <= 64 ? value : undefined)
+      const organisation = text(claims.requesting_organization)
+      const sub = text(claims.sub)
+      if (organisation || sub)
+        caller.claimed = { ...(organisation ? { organisation } : {}), ...(sub ? { sub } : {}) }
+    } catch {
+      // Not a JWT at all: nothing was claimed.
+    }
+  }
+  return caller
+}
+
+/** The FHIR AuditEvent action a route's attempt counts as. */
+function actionOf(route: RouteDeclaration): AuditFacts['action'] {
+  const fhir = route.fhir
+  if (!fhir || !('interaction' in fhir)) return 'E'
+  return ({ read: 'R', 'search-type': 'E', create: 'C', update: 'U', delete: 'D' } as const)[fhir.interaction]
+}
+
+/** Most JSON nodes searched for an NHS number in a refused request's body. */
+const MAX_NODES_SEARCHED = 10_000
+
+/** The valid NHS number a request names where its route declares one (`patientAt`), if any. */
+function patientNamedBy(route: RouteDeclaration, event: APIGatewayProxyEvent): string | undefined {
+  const at = route.patientAt
+  let candidate: unknown
+  if (at?.in === 'path') candidate = event.pathParameters?.[at.name]
+  else if (at?.in === 'query') {
+    const raw = queryOf(event)[at.name]?.[0]
+    const bar = raw?.indexOf('|') ?? -1
+    // Bare, or a token in the NHS number system (or with an empty system).
+    if (raw !== undefined && bar < 0) candidate = raw
+    else if (raw !== undefined && [NHS_NUMBER_SYSTEM, ''].includes(raw.slice(0, bar)))
+      candidate = raw.slice(bar + 1)
+  } else if (at?.in === 'body') candidate = nhsNumberInBody(event)
+  return typeof candidate === 'string' && isValidNhsNumber(candidate) ? candidate : undefined
+}
+
+/** The shallowest identifier in the NHS number system in a JSON body (breadth first), within bounds. */
+function nhsNumberInBody(event: APIGatewayProxyEvent): string | undefined {
+  const raw = event.body ?? ''
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
+  if (
+    text === '' ||
+    Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES ||
+    nestingDepth(text) > MAX_BODY_NESTING
+  )
+    return undefined
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const queue: unknown[] = [body]
+  for (let next = 0; next < queue.length && next < MAX_NODES_SEARCHED; next++) {
+    const node = queue[next]
+    if (typeof node !== 'object' || node === null) continue
+    const record = node as Record<string, unknown>
+    if (
+      record.system === NHS_NUMBER_SYSTEM &&
+      typeof record.value === 'string' &&
+      isValidNhsNumber(record.value)
+    )
+      return record.value
+    for (const child of Array.isArray(node) ? node : Object.values(record)) {
+      if (queue.length >= MAX_NODES_SEARCHED) break
+      queue.push(child)
+    }
+  }
+  return undefined
 }
 
 function finish(response: APIGatewayProxyResult, state: RequestState | undefined) {

@@ -1,5 +1,9 @@
 import { request as httpRequest } from 'node:http'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DynamoDbAuditTrail } from '../../functions/shared/audit/DynamoDbAuditTrail'
+import { verifyTrail } from '../../functions/shared/audit/verify'
 import { DEMO_PATIENTS } from '../../scripts/seed/demoPatients'
 import { bootStack, eventually, type RunningStack } from './harness'
 
@@ -317,5 +321,148 @@ describe('finding 7: pointer input', () => {
     })
     expect(custodians).toContain('RX9')
     expect(await custodiansOf(DEMO_PATIENTS.superseded, 'NX001')).toEqual(custodians)
+  })
+})
+
+interface AuditBundle {
+  entry: {
+    resource: {
+      outcome: string
+      outcomeDesc?: string
+      subtype: { code: string }[]
+      agent: { who: { identifier?: { value: string }; display?: string } }[]
+    }
+  }[]
+}
+
+async function trailAs(token: string, nhsNumber: string): Promise<{ status: number; bundle?: AuditBundle }> {
+  const response = await running.request(`/AuditEvent?patient=${nhsNumber}`, { token })
+  return {
+    status: response.status,
+    bundle: response.status === 200 ? ((await response.json()) as AuditBundle) : undefined,
+  }
+}
+
+const whoOf = (bundle: AuditBundle | undefined) =>
+  (bundle?.entry ?? []).map(({ resource }) =>
+    resource.agent.map((agent) => agent.who.identifier?.value ?? agent.who.display),
+  )
+
+describe('finding 4: who may read an audit trail', () => {
+  it('shows a member organisation with no relationship only what its own staff did (the review’s repro)', async () => {
+    // Prepare: the GP practice and an urgent care clinician read the patient
+    const patient = DEMO_PATIENTS.registered
+    await running.request(`/Patient/${patient}`, {
+      token: await running.token('Y90001', 'patient.read', { sub: 'dr-gp@Y90001' }),
+    })
+    await running.request(`/Patient/${patient}`, {
+      token: await running.token('NX001', 'patient.read', { sub: 'dr-uc@NX001' }),
+    })
+
+    // Act: FX002, a pharmacy with no relationship to the patient, and FX001, their nominated pharmacy
+    const stranger = await trailAs(await running.token('FX002', 'audit.read'), patient)
+    const pharmacy = await trailAs(await running.token('FX001', 'audit.read'), patient)
+
+    // Assess
+    expect(stranger.status).toBe(200)
+    expect(whoOf(stranger.bundle).flat()).not.toContain('Y90001')
+    expect(whoOf(stranger.bundle).flat()).not.toContain('dr-uc@NX001')
+    const seenByPharmacy = whoOf(pharmacy.bundle).flat()
+    expect(seenByPharmacy).toEqual(expect.arrayContaining(['Y90001', 'NX001']))
+    expect(seenByPharmacy).not.toContain('dr-gp@Y90001')
+    expect(seenByPharmacy).not.toContain('dr-uc@NX001')
+  })
+
+  it('lets the patient read their own trail with their own token, and nothing else with it', async () => {
+    // Prepare
+    const patient = DEMO_PATIENTS.deceased
+    await running.request(`/Patient/${patient}`, {
+      token: await running.token('RX9', 'patient.read', { sub: 'dr-h@RX9' }),
+    })
+    const own = await running.patientToken(patient)
+
+    // Act
+    const mine = await trailAs(own, patient)
+    const theirs = await trailAs(own, DEMO_PATIENTS.registered)
+    const elsewhere = await Promise.all([
+      running.request(`/Patient/${patient}`, { token: own }),
+      running.request(`/DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|${patient}`, {
+        token: own,
+      }),
+    ])
+
+    // Assess
+    expect(mine.status).toBe(200)
+    expect(whoOf(mine.bundle).flat()).toContain('RX9')
+    expect(whoOf(mine.bundle).flat()).not.toContain('dr-h@RX9')
+    expect(theirs.status).toBe(403)
+    expect(elsewhere.map((response) => response.status)).toEqual([403, 403])
+  })
+
+  it('refuses a patient token below proofing level P9', async () => {
+    const weak = await running.patientToken(DEMO_PATIENTS.deceased, { proofingLevel: 'P5' })
+
+    expect((await trailAs(weak, DEMO_PATIENTS.deceased)).status).toBe(403)
+  })
+})
+
+describe('finding 6: refused access is audited', () => {
+  it('leaves a record of a 401 and a 403 on a named patient, with the outcome', async () => {
+    // Prepare
+    const patient = DEMO_PATIENTS.supersededBy
+    // Act: no token; then a member without the scope
+    const unauthenticated = await running.request(`/Patient/${patient}`)
+    const forbidden = await running.request(`/Patient/${patient}`, {
+      token: await running.token('NX001', 'record.read'),
+    })
+
+    // Assess: the patient sees both refusals in their trail
+    expect([unauthenticated.status, forbidden.status]).toEqual([401, 403])
+    const { bundle } = await trailAs(await running.patientToken(patient), patient)
+    const refusals = bundle!.entry.map(({ resource }) => resource).filter((event) => event.outcome === '4')
+    expect(refusals.map((event) => [event.subtype[1]!.code, event.outcomeDesc])).toEqual(
+      expect.arrayContaining([
+        ['readPatient', 'ACCESS_DENIED'],
+        ['readPatient', 'ACCESS_DENIED'],
+      ]),
+    )
+    expect(
+      refusals.flatMap((event) =>
+        event.agent.map((agent) => agent.who.display ?? agent.who.identifier?.value),
+      ),
+    ).toEqual(expect.arrayContaining(['unauthenticated caller', 'NX001']))
+  })
+
+  it('audits an organisation-wide withdrawal in the organisation’s own hash chain', async () => {
+    // Act
+    const withdrawn = await running.request(
+      '/DocumentReference?custodian:identifier=https://fhir.nhs.uk/Id/ods-organization-code|NX001&reason=sharing-suspended',
+      { method: 'DELETE', token: await running.token('NX001', 'pointer.write') },
+    )
+
+    // Assess
+    expect(withdrawn.status).toBe(202)
+    const info = (await (await running.request('/_local/info')).json()) as {
+      dynamoEndpoint: string
+      tables: { audit: string }
+    }
+    const client = new DynamoDBClient({
+      endpoint: info.dynamoEndpoint,
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    })
+    const trail = new DynamoDbAuditTrail(DynamoDBDocumentClient.from(client), info.tables.audit)
+    const records = []
+    for await (const record of trail.all('NX001', 'organisation')) records.push(record)
+    client.destroy()
+    expect(records).toEqual([
+      expect.objectContaining({
+        organisation: 'NX001',
+        action: 'D',
+        operation: 'withdrawPointers',
+        status: 202,
+      }),
+    ])
+    expect((await verifyTrail(trail, 'NX001', 'organisation')).intact).toBe(true)
   })
 })
