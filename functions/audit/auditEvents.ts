@@ -158,14 +158,17 @@ function agentsOf(record: AuditRecord, ics: string, reduced: boolean) {
     return [{ type: HUMAN_USER, who: { display: 'unauthenticated caller' }, requestor: true }]
   }
   if (caller.kind === 'patient') {
+    // Another patient's attempt (refused: a patient reads only their own trail) never names them.
+    const self = caller.sub === record.patient
+    const shown = self && !reduced
     return [
       {
         type: HUMAN_USER,
-        who: reduced
-          ? { display: 'the patient' }
-          : { identifier: { system: NHS_NUMBER_SYSTEM, value: caller.sub } },
+        who: shown
+          ? { identifier: { system: NHS_NUMBER_SYSTEM, value: caller.sub } }
+          : { display: self ? 'the patient' : 'another patient' },
         requestor: true,
-        ...(reduced ? {} : { policy: caller.scopes }),
+        ...(shown ? { policy: caller.scopes } : {}),
       },
     ]
   }

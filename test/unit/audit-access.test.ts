@@ -215,6 +215,35 @@ describe('who may read which audit trail (finding 4)', () => {
     expect((error as FhirError).status).toBe(403)
   })
 
+  it('never names another patient whose attempt on the trail was refused, to anyone (found by the fuzz suite)', async () => {
+    // Prepare: the restricted patient tried to read the registered patient's trail
+    trail.add(REGISTERED, patientCallerRecord(RESTRICTED), 403)
+
+    // Act
+    const readers: (Caller | PatientCaller)[] = [
+      organisation('Y90001'),
+      organisation('RX9'),
+      patient(REGISTERED),
+    ]
+    const seen = await Promise.all(
+      readers.map((caller) =>
+        auditEventsOf(
+          { patient: [REGISTERED] },
+          'https://api.test',
+          caller,
+          { requestId: 'req', correlationId: 'corr' },
+          { reader: trail, ics: 'demo', clock: () => new Date(), directory: memoryDirectory(), index },
+        ),
+      ),
+    )
+
+    // Assess
+    for (const { bundle } of seen) {
+      expect(JSON.stringify(bundle)).not.toContain(RESTRICTED)
+      expect(JSON.stringify(bundle)).toContain('another patient')
+    }
+  })
+
   it('never shows another organisation’s staff identifiers or scopes', async () => {
     // Prepare
     const { bundle } = await auditEventsOf(
