@@ -51,6 +51,8 @@ export const IcsConfig = z
       jwksUrl: z.url(),
       /** Longest token lifetime (`exp - iat`) accepted, in seconds; one hour when absent. */
       maxTokenLifetimeSeconds: z.optional(positiveInt()),
+      /** The identity provider's OAuth2 token endpoint (client credentials), for SMART configuration and docs. */
+      tokenUrl: z.optional(z.url()),
     }),
     rateLimit: z.strictObject({
       /** Requests per organisation per minute, across all its apps, before 429. */
@@ -58,6 +60,13 @@ export const IcsConfig = z
     }),
     /** Record types each role may register in the patient index; DEFAULT_RECORD_TYPES_BY_ROLE for a role left out. */
     recordTypesByRole: z.optional(z.partialRecord(OrganisationRole, z.array(RecordTypeCode))),
+    /** Browser origins (scheme://host[:port]) allowed to call the API (CORS); none by default. */
+    cors: z._default(
+      z.strictObject({
+        allowedOrigins: z.array(z.string().check(z.regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/))),
+      }),
+      { allowedOrigins: [] },
+    ),
     pds: z.discriminatedUnion('source', [
       /** The ICS's DynamoDB copy of PDS (seeded locally; fed by the ICS's PDS sync in the cloud). */
       z.strictObject({ source: z.literal('ics-cache') }),
@@ -102,12 +111,22 @@ export type IcsConfig = z.infer<typeof IcsConfig>
 export type IcsRuntimeConfig = Pick<
   IcsConfig,
   'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds' | 'recordTypesByRole'
->
+> &
+  Partial<Pick<IcsConfig, 'cors'>>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
-  const { ics, name, members, auth, rateLimit, pds, recordTypesByRole } = config
-  return { ics, name, members, auth, rateLimit, pds, ...(recordTypesByRole ? { recordTypesByRole } : {}) }
+  const { ics, name, members, auth, rateLimit, pds, cors, recordTypesByRole } = config
+  return {
+    ics,
+    name,
+    members,
+    auth,
+    rateLimit,
+    pds,
+    cors,
+    ...(recordTypesByRole ? { recordTypesByRole } : {}),
+  }
 }
 
 /** Validates the run-time part of a config (what a function reads at cold start). */
@@ -119,4 +138,5 @@ export const IcsRuntimeConfig = z.looseObject({
   rateLimit: IcsConfig.def.shape.rateLimit,
   pds: IcsConfig.def.shape.pds,
   recordTypesByRole: IcsConfig.def.shape.recordTypesByRole,
+  cors: z.optional(IcsConfig.def.shape.cors),
 })

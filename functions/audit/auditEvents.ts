@@ -42,6 +42,8 @@ type AuditView =
   | { kind: 'own'; ods: string }
 
 export const AUDIT_PAGE_SIZE = 20
+/** The most `_count` may ask for. */
+export const AUDIT_MAX_PAGE_SIZE = 100
 const CHAIN_EXTENSION = 'https://fhir.joinup.example/StructureDefinition/audit-chain'
 const REQUEST_EXTENSION = 'https://fhir.joinup.example/StructureDefinition/request-ids'
 
@@ -190,6 +192,17 @@ function agentsOf(record: AuditRecord, ics: string, reduced: boolean) {
 }
 
 /**
+ * The NHS number a `patient` parameter names: a reference (`Patient/<nhs>`, absolute or
+ * relative, as the CapabilityStatement declares it), an identifier token
+ * (`https://fhir.nhs.uk/Id/nhs-number|<nhs>`) or the bare number.
+ */
+function patientOf(raw: string): string {
+  if (raw.startsWith(`${NHS_NUMBER_SYSTEM}|`)) return raw.slice(NHS_NUMBER_SYSTEM.length + 1)
+  const reference = /(?:^|\/)Patient\/([^/]{1,20})$/.exec(raw)
+  return reference ? reference[1]! : raw
+}
+
+/**
  * Who read or wrote what about a patient, newest first, 20 a page: the question patients
  * and IG leads ask. Reading the audit is itself audited. Who may read what (DESIGN.md "Who
  * may see what"):
@@ -207,18 +220,23 @@ export async function auditEventsOf(
   deps: AuditReadDependencies,
 ): Promise<{ bundle: Record<string, unknown>; audit: AuditFacts[] }> {
   for (const [name, values] of Object.entries(query)) {
-    if (!['patient', '_cursor'].includes(name))
+    if (!['patient', '_count', '_cursor'].includes(name))
       throw new FhirError('INVALID_PARAMETER', `Unknown parameter ${name.slice(0, 60)}`)
     if (values.length > 1) throw new FhirError('INVALID_PARAMETER', `${name} may appear once`)
   }
   const raw = query.patient?.[0]
   if (!raw) throw new FhirError('MISSING_VALUE', "Missing value - 'patient'")
-  const nhsNumber = raw.startsWith(`${NHS_NUMBER_SYSTEM}|`) ? raw.slice(NHS_NUMBER_SYSTEM.length + 1) : raw
+  const nhsNumber = patientOf(raw)
   if (!isValidNhsNumber(nhsNumber))
     throw new FhirError('INVALID_NHS_NUMBER', 'patient must be a valid NHS number')
   const cursor = query._cursor?.[0]
   if (cursor !== undefined && !(/^[1-9]\d{0,15}$/.test(cursor) && Number.isSafeInteger(Number(cursor))))
     throw new FhirError('INVALID_PARAMETER', 'Invalid paging cursor')
+  const countText = query._count?.[0]
+  const limit =
+    countText === undefined ? AUDIT_PAGE_SIZE : /^\d{1,3}$/.test(countText) ? Number(countText) : 0
+  if (!(limit >= 1 && limit <= AUDIT_MAX_PAGE_SIZE))
+    throw new FhirError('INVALID_PARAMETER', `_count must be 1 to ${AUDIT_MAX_PAGE_SIZE}`)
   if (caller.kind === 'patient' && caller.nhsNumber !== nhsNumber)
     throw new FhirError('ACCESS_DENIED', 'A patient may read only their own audit trail')
 
@@ -230,38 +248,41 @@ export async function auditEventsOf(
   const beforeSeq = cursor ? Number(cursor) : undefined
   let shown: AuditRecord[]
   let nextBeforeSeq: number | undefined
+  let total: number | undefined
   if (view.kind === 'own') {
-    const page = await deps.reader.pageByOrganisation(chain, view.ods, { limit: AUDIT_PAGE_SIZE, beforeSeq })
+    const page = await deps.reader.pageByOrganisation(chain, view.ods, { limit, beforeSeq })
     shown = page.records
     nextBeforeSeq = page.nextBeforeSeq
+    // Only its own records count for this reader (the chain's length would say how many others
+    // looked): known when one page holds them all, else left out, as FHIR allows.
+    total = nextBeforeSeq === undefined && beforeSeq === undefined ? shown.length : undefined
   } else {
-    const records = await deps.reader.page(chain, {
-      limit: AUDIT_PAGE_SIZE + 1,
-      ...(beforeSeq ? { beforeSeq } : {}),
-    })
-    shown = records.slice(0, AUDIT_PAGE_SIZE)
-    if (records.length > AUDIT_PAGE_SIZE) nextBeforeSeq = shown.at(-1)!.seq
+    const records = await deps.reader.page(chain, { limit: limit + 1, ...(beforeSeq ? { beforeSeq } : {}) })
+    shown = records.slice(0, limit)
+    if (records.length > limit) nextBeforeSeq = shown.at(-1)!.seq
+    // The chain numbers records 1, 2, 3… and never loses one, so its newest seq is the total.
+    const newest = beforeSeq ? (await deps.reader.page(chain, { limit: 1 }))[0] : records[0]
+    total = newest?.seq ?? 0
   }
-  const links = [
-    {
-      relation: 'self',
-      url: `${baseUrl}/AuditEvent?${new URLSearchParams({ patient: nhsNumber, ...(cursor ? { _cursor: cursor } : {}) })}`,
-    },
-  ]
-  if (nextBeforeSeq !== undefined) {
-    const next = new URLSearchParams({ patient: nhsNumber, _cursor: String(nextBeforeSeq) })
-    links.push({ relation: 'next', url: `${baseUrl}/AuditEvent?${next}` })
-  }
+  const linkOf = (pageCursor?: string) =>
+    `${baseUrl}/AuditEvent?${new URLSearchParams({
+      patient: `Patient/${nhsNumber}`,
+      ...(countText !== undefined ? { _count: String(limit) } : {}),
+      ...(pageCursor ? { _cursor: pageCursor } : {}),
+    })}`
+  const links = [{ relation: 'self', url: linkOf(cursor) }]
+  if (nextBeforeSeq !== undefined) links.push({ relation: 'next', url: linkOf(String(nextBeforeSeq)) })
   return {
     bundle: {
       resourceType: 'Bundle',
       type: 'searchset',
       timestamp: ukDateTime(deps.clock()),
-      total: shown.length,
+      ...(total === undefined ? {} : { total }),
       link: links,
-      entry: shown.map((record) => ({
-        resource: auditEventOf(record, deps.ics, { reduced: isReduced(view, record) }),
-      })),
+      entry: shown.map((record) => {
+        const event = auditEventOf(record, deps.ics, { reduced: isReduced(view, record) })
+        return { fullUrl: `${baseUrl}/AuditEvent/${event.id}`, resource: event, search: { mode: 'match' } }
+      }),
     },
     audit: [{ patient: chain, action: 'R', entities: [`AuditEvent?patient=${nhsNumber}`] }],
   }

@@ -6,8 +6,9 @@ import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { patientDirectory } from '../shared/patients/directory'
 import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { systemClock } from '../shared/time'
+import { deletePointer, readPointer } from './pointerById'
 import { registerPointer, withdrawPointers } from './register'
-import { searchPointers } from './search'
+import { searchPointers, withIdentifierForms } from './search'
 
 let index: PatientIndex | undefined
 const indexOf = () => (index ??= new DynamoDbPatientIndex())
@@ -38,21 +39,43 @@ export const api = httpApi(
         directory: patientDirectory(),
         ics: currentIcs(),
       })
-      const query = new URLSearchParams({
-        'subject:identifier': `${pointer.subject.identifier.system}|${pointer.subject.identifier.value}`,
-        'custodian:identifier': `${pointer.custodian.identifier.system}|${pointer.custodian.identifier.value}`,
-      })
-      // Accepted, not yet applied: the index consumer applies the event within moments.
+      // Accepted, not yet applied: the index consumer applies the event within moments, and
+      // the pointer is then read at its Location.
+      const location = `${request.baseUrl}/DocumentReference/${pointer.id}`
       return {
         status: 202,
         body: pointer,
-        headers: { Location: `${request.baseUrl}/DocumentReference?${query}` },
+        headers: { Location: location, 'Content-Location': location },
+        audit,
+      }
+    },
+    readPointer: async (request, caller) => {
+      const { pointer, audit } = await readPointer(request.pathParameters.id ?? '', caller, request, {
+        index: indexOf(),
+        ics: currentIcs(),
+        directory: patientDirectory(),
+      })
+      return { status: 200, body: pointer, audit }
+    },
+    deletePointer: async (request, caller) => {
+      const { audit } = await deletePointer(request.pathParameters.id ?? '', request.query, caller, request, {
+        index: indexOf(),
+        publisher,
+      })
+      return {
+        status: 202,
+        body: {
+          resourceType: 'OperationOutcome',
+          issue: [
+            { severity: 'information', code: 'informational', diagnostics: 'The pointer will be withdrawn' },
+          ],
+        },
         audit,
       }
     },
     withdrawPointers: async (request, caller) => {
       const { diagnostics, audit, organisationAudit } = await withdrawPointers(
-        request.query,
+        withIdentifierForms(request.query),
         caller,
         request,
         {

@@ -6,7 +6,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { decodeJwt } from 'jose'
 import type { FunctionName } from '../../infra/functions'
-import { type RouteDeclaration, type routes, routesOf } from '../../infra/routes'
+import { gatewayMethods } from '../../infra/http-surface'
+import { routes as declaredRoutes, type RouteDeclaration, type routes } from '../../infra/routes'
 import type { Caller, PatientCaller } from '../../schemas/auth'
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
@@ -25,12 +26,34 @@ import type {
 } from './ports'
 import { type Clock, systemClock } from './time'
 
+/**
+ * The routes this code knows: in a Lambda bundle, the function's own (and the others on its
+ * paths), compiled in by infra/bundling.ts `routesDefine`, so no bundle carries every route
+ * of the stack; run from source (npm start, tests), every declared route.
+ */
+const knownRoutes: readonly RouteDeclaration[] = process.env.JOINUP_ROUTES
+  ? (JSON.parse(process.env.JOINUP_ROUTES) as RouteDeclaration[])
+  : declaredRoutes
+
 /** Largest JSON body any route accepts (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
 export const MAX_BODY_BYTES = 1_048_576
 /** Deepest JSON nesting accepted: FHIR resources stay far below it; deeper input is an attack on the stack. */
 export const MAX_BODY_NESTING = 64
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8'
+/** Media ranges a FHIR JSON answer satisfies (FHIR R4 http.html#mime-type; `_format` shorthands too). */
+const FHIR_JSON_TYPES = new Set([
+  'application/fhir+json',
+  'application/json',
+  'application/json+fhir',
+  'json',
+])
+/** Headers every route reads; a browser app may send them cross-origin. */
+const COMMON_REQUEST_HEADERS = ['Accept', 'X-Request-ID', 'X-Correlation-ID']
+/** Response headers a cross-origin browser app may read. */
+const EXPOSED_HEADERS = 'ETag, Location, Content-Location, Retry-After, X-Request-ID, X-Correlation-ID'
+/** How long a browser may cache a preflight answer (seconds). */
+const PREFLIGHT_MAX_AGE = '600'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const CORRELATION_ID = /^[\x21-\x7e]{1,200}$/
 
@@ -98,6 +121,10 @@ interface RequestState {
   startedAt: number
   route?: RouteDeclaration
   caller?: Caller | PatientCaller
+  /** Query parameters as the route reads them (a POST _search's form included), for refusal audits. */
+  query?: Record<string, string[]>
+  /** The `Origin` a browser sent, when the ICS allows it (CORS). */
+  allowedOrigin?: string
 }
 
 /**
@@ -115,7 +142,7 @@ export function httpApi<F extends FunctionName>(
 ) {
   return routedHttpHandler(
     fn,
-    routesOf(fn),
+    knownRoutes.filter((route) => route.function === fn),
     implementations as Record<
       string,
       RouteImplementation | PatientRouteImplementation | PublicRouteImplementation
@@ -137,7 +164,12 @@ export function routedHttpHandler(
   for (const route of declared) {
     if (!implementations[route.operationId]) throw new Error(`${fn} does not implement ${route.operationId}`)
   }
-  const byKey = new Map(declared.map((route) => [`${route.method} ${route.path}`, route]))
+  // Every method of this function's routes (HEAD, POST _search and OPTIONS derived), and
+  // for Allow lists every route on a path, whichever function serves it.
+  const surface = gatewayMethods(declared)
+  const byKey = new Map(surface.map((method) => [`${method.method} ${method.path}`, method]))
+  const everyRoute = [...knownRoutes, ...declared.filter((route) => !knownRoutes.includes(route))]
+  const everyMethod = gatewayMethods(everyRoute)
   const icsOf = deps.ics ?? currentIcs
   const verify = deps.authenticate ?? authenticateCaller
   const clock = deps.clock ?? systemClock
@@ -145,13 +177,15 @@ export function routedHttpHandler(
 
   const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const state = states.get(context)!
-    const route = byKey.get(`${event.httpMethod} ${event.resource}`)
-    if (!route) {
-      const pathKnown = declared.some((candidate) => candidate.path === event.resource)
+    const found = byKey.get(`${event.httpMethod} ${event.resource}`)
+    if (!found) {
+      const pathKnown = surface.some((candidate) => candidate.path === event.resource)
       throw pathKnown
         ? new FhirError('METHOD_NOT_ALLOWED', `${event.httpMethod} is not supported on this resource`)
         : new FhirError('NOT_FOUND', 'No such resource or operation')
     }
+    if (found.kind === 'options') return preflight(event, everyMethod, state)
+    const route = found.route
     state.route = route
     logger.appendKeys({ operation: route.operationId })
 
@@ -165,6 +199,9 @@ export function routedHttpHandler(
       correlationId: state.correlationId,
       baseUrl: baseUrlOf(event),
     }
+    negotiate(route, request)
+    if (found.kind === 'search-post') addFormParameters(event, request)
+    state.query = request.query
 
     let result: HttpResult
     if (route.scope === null) {
@@ -202,7 +239,64 @@ export function routedHttpHandler(
         )
       }
     }
-    return toProxyResult(result)
+    const response = toProxyResult(result)
+    // HEAD: the GET, run and audited as one, without its body.
+    if (found.kind === 'head') response.body = ''
+    return response
+  }
+
+  /** The ICS's allowed browser origin this request came from, if any (CORS). */
+  function allowedOriginOf(event: APIGatewayProxyEvent): string | undefined {
+    const origin = headerValue(event.headers ?? {}, 'origin')
+    if (!origin) return undefined
+    let allowed: readonly string[]
+    try {
+      allowed = icsOf().cors?.allowedOrigins ?? []
+    } catch {
+      return undefined
+    }
+    return allowed.find((candidate) => candidate.toLowerCase() === origin.toLowerCase())
+  }
+
+  /**
+   * OPTIONS: the methods the path answers (`Allow`), and for a browser from an allowed
+   * origin the CORS preflight answer with the declared methods and request headers. No
+   * token is needed (browsers never send one on a preflight).
+   */
+  function preflight(
+    event: APIGatewayProxyEvent,
+    methods: ReturnType<typeof gatewayMethods>,
+    state: RequestState,
+  ): APIGatewayProxyResult {
+    const onPath = methods.filter((method) => method.path === event.resource)
+    const allow = [...new Set(onPath.map((method) => method.method))].join(', ')
+    const origin = headerValue(event.headers ?? {}, 'origin')
+    if (origin === undefined) return { statusCode: 204, headers: { Allow: allow }, body: '' }
+    if (!state.allowedOrigin) {
+      throw new FhirError(
+        'ACCESS_DENIED',
+        'This origin is not allowed to call the API from a browser (CORS)',
+        {
+          headers: { Allow: allow },
+        },
+      )
+    }
+    const requestHeaders = new Set(COMMON_REQUEST_HEADERS)
+    for (const method of onPath) {
+      if (method.route.scope !== null) requestHeaders.add('Authorization')
+      if (method.route.hasBody || method.kind === 'search-post') requestHeaders.add('Content-Type')
+      for (const header of method.route.requestHeaders ?? []) requestHeaders.add(header)
+    }
+    return {
+      statusCode: 204,
+      headers: {
+        Allow: allow,
+        'Access-Control-Allow-Methods': allow,
+        'Access-Control-Allow-Headers': [...requestHeaders].join(', '),
+        'Access-Control-Max-Age': PREFLIGHT_MAX_AGE,
+      },
+      body: '',
+    }
   }
 
   /** What every audit record of this request says besides what it touched. */
@@ -238,9 +332,12 @@ export function routedHttpHandler(
     if (!deps.audit || !state) return
     const status = error instanceof FhirError ? error.status : 500
     if (status < 400 || status === 429) return
-    state.route ??= byKey.get(`${event.httpMethod} ${event.resource}`)
+    const found = byKey.get(`${event.httpMethod} ${event.resource}`)
+    if (found?.kind === 'options') return // a preflight touches no patient data
+    state.route ??= found?.route
     if (!state.route || state.route.scope === null) return
-    const patient = (error instanceof FhirError && error.patient) || patientNamedBy(state.route, event)
+    const patient =
+      (error instanceof FhirError && error.patient) || patientNamedBy(state.route, event, state.query)
     if (!patient) return
     try {
       const admitted = deps.refusalBudget ? await deps.refusalBudget.admit(patient, clock()) : 'record'
@@ -278,6 +375,7 @@ export function routedHttpHandler(
           startedAt: performance.now(),
         }
         states.set(request.context, state)
+        state.allowedOrigin = allowedOriginOf(request.event)
         logger.appendKeys({ request_id: state.requestId, correlation_id: state.correlationId })
         // PDS: X-Request-ID, when sent, must be a UUID.
         if (sent !== undefined && !UUID.test(sent)) {
@@ -354,21 +452,35 @@ function actionOf(route: RouteDeclaration): AuditFacts['action'] {
   return ({ read: 'R', 'search-type': 'E', create: 'C', update: 'U', delete: 'D' } as const)[fhir.interaction]
 }
 
+/** The NHS number a query value names: bare, a token in the NHS number system (or none), or `Patient/<nhs>`. */
+function nhsNumberOfParameter(raw: string): string | undefined {
+  const bar = raw.indexOf('|')
+  if (bar >= 0) return [NHS_NUMBER_SYSTEM, ''].includes(raw.slice(0, bar)) ? raw.slice(bar + 1) : undefined
+  const reference = /(?:^|\/)Patient\/(\d{10})$/.exec(raw)
+  return reference ? reference[1] : raw
+}
+
 /** Most JSON nodes searched for an NHS number in a refused request's body. */
 const MAX_NODES_SEARCHED = 10_000
 
-/** The valid NHS number a request names where its route declares one (`patientAt`), if any. */
-function patientNamedBy(route: RouteDeclaration, event: APIGatewayProxyEvent): string | undefined {
+/**
+ * The valid NHS number a request names where its route declares one (`patientAt`), if any.
+ * `query` is the query as the route reads it (a POST _search's form included), when known.
+ */
+function patientNamedBy(
+  route: RouteDeclaration,
+  event: APIGatewayProxyEvent,
+  query: Record<string, string[]> = queryOf(event),
+): string | undefined {
   const at = route.patientAt
   let candidate: unknown
   if (at?.in === 'path') candidate = event.pathParameters?.[at.name]
   else if (at?.in === 'query') {
-    const raw = queryOf(event)[at.name]?.[0]
-    const bar = raw?.indexOf('|') ?? -1
-    // Bare, or a token in the NHS number system (or with an empty system).
-    if (raw !== undefined && bar < 0) candidate = raw
-    else if (raw !== undefined && [NHS_NUMBER_SYSTEM, ''].includes(raw.slice(0, bar)))
-      candidate = raw.slice(bar + 1)
+    for (const name of typeof at.name === 'string' ? [at.name] : at.name) {
+      const raw = query[name]?.[0]
+      if (raw !== undefined) candidate = nhsNumberOfParameter(raw)
+      if (candidate !== undefined) break
+    }
   } else if (at?.in === 'body') candidate = nhsNumberInBody(event)
   return typeof candidate === 'string' && isValidNhsNumber(candidate) ? candidate : undefined
 }
@@ -414,9 +526,17 @@ function finish(response: APIGatewayProxyResult, state: RequestState | undefined
     ...response.headers,
     'X-Request-ID': requestId,
     'X-Correlation-ID': state?.correlationId ?? requestId,
-    'Cache-Control': 'no-store',
+    'Cache-Control': response.headers?.['Cache-Control'] ?? 'no-store',
     'X-Content-Type-Options': 'nosniff',
     'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+    // Answers differ by Origin (CORS), so caches must key on it.
+    Vary: 'Origin',
+    ...(state?.allowedOrigin
+      ? {
+          'Access-Control-Allow-Origin': state.allowedOrigin,
+          'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+        }
+      : {}),
   }
   logger.info('request finished', {
     status: response.statusCode,
@@ -494,6 +614,61 @@ function baseUrlOf(event: APIGatewayProxyEvent): string {
   const fullPath = event.requestContext?.path ?? event.path
   const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : ''
   return `${proto}://${host}${prefix}`
+}
+
+/** Whether an Accept header admits the media type a route answers with. */
+function accepts(accept: string, produces: string): boolean {
+  return accept.split(',').some((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase())
+    if (params.some((param) => /^q=0(\.0{0,3})?$/.test(param))) return false
+    if (type === '*/*' || type === 'application/*') return true
+    return produces === 'fhir' ? FHIR_JSON_TYPES.has(type) : type === produces
+  })
+}
+
+/**
+ * Content negotiation (FHIR R4 http.html#mime-type): a FHIR route answers JSON only, so
+ * `_format` or an `Accept` naming XML, Turtle or anything else is 406, never a 200 the client
+ * cannot read. `_format` is consumed here; route implementations never see it.
+ */
+function negotiate(route: RouteDeclaration, request: HttpRequest) {
+  if (route.contentType !== undefined) return
+  const formats = request.query._format
+  if (formats) {
+    const format = formats.length === 1 ? formats[0]!.split(';')[0]!.trim().toLowerCase() : ''
+    if (!FHIR_JSON_TYPES.has(format)) {
+      throw new FhirError(
+        'NOT_ACCEPTABLE',
+        'This server answers FHIR JSON only: use _format=json or leave it out',
+      )
+    }
+    delete request.query._format
+  }
+  const accept = request.headers.accept
+  if (accept && !accepts(accept, 'fhir')) {
+    throw new FhirError('NOT_ACCEPTABLE', 'This server answers application/fhir+json only')
+  }
+}
+
+/** `POST [type]/_search`: the form body's parameters join the query's (FHIR R4 http.html#search). */
+function addFormParameters(event: APIGatewayProxyEvent, request: HttpRequest) {
+  const raw = event.body ?? ''
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new FhirError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`)
+  }
+  if (text.trim() === '') return
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (contentType !== 'application/x-www-form-urlencoded') {
+    throw new FhirError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send search parameters as application/x-www-form-urlencoded',
+    )
+  }
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(request.query, name)) request.query[name]!.push(value)
+    else request.query[name] = [value]
+  }
 }
 
 /** Deepest bracket nesting of JSON text, ignoring brackets inside strings; stops early past the limit. */
