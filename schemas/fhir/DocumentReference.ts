@@ -19,7 +19,7 @@ export const PointerRegistration = z.looseObject({
   content: z.optional(
     z.array(
       // Checked by the untrusted-endpoint rules (functions/shared/untrustedEndpoint.ts), which say why.
-      z.looseObject({ attachment: z.looseObject({ url: z.optional(z.string()) }) }),
+      z.looseObject({ attachment: z.looseObject({ url: z.optional(z.url()) }) }),
     ),
   ),
 })
