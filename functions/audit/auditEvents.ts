@@ -90,7 +90,8 @@ export function auditEventOf(record: AuditRecord, ics: string, options: { reduce
     // FHIR: 0 success, 4 minor failure (the caller's), 8 serious failure (ours).
     outcome: record.status < 400 ? '0' : record.status < 500 ? '4' : '8',
     ...(record.outcomeCode ? { outcomeDesc: record.outcomeCode } : {}),
-    purposeOfEvent: [purposeOf(record.caller.purposeOfUse)],
+    // An unauthenticated attempt states no purpose.
+    ...(record.caller.purposeOfUse ? { purposeOfEvent: [purposeOf(record.caller.purposeOfUse)] } : {}),
     agent: agentsOf(record, ics, options.reduced ?? false),
     source: {
       observer: { display: `joinup-${ics}` },

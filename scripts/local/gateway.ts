@@ -45,6 +45,8 @@ export class LocalGateway {
   constructor(
     routes: GatewayRoute[],
     private readonly localEndpoint: LocalEndpoint,
+    /** Local-only paths that take a form body (an OAuth2 token endpoint), besides JSON. */
+    private readonly formPaths: readonly string[] = [],
   ) {
     this.routes = routes
       .map((route) => {
@@ -126,7 +128,7 @@ export class LocalGateway {
     // Everything that is not a declared API route is local-only (the admin API, the dev JWKS,
     // sandbox providers, unknown paths): one guard in front of all of it (local-guard.ts).
     if (!this.routes.some((route) => route.pattern.test(url.pathname))) {
-      const refusal = this.guard?.refusalOf(request)
+      const refusal = this.guard?.refusalOf(request, { formWrites: this.formPaths.includes(url.pathname) })
       if (refusal) {
         return send(
           response,

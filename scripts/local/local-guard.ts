@@ -17,7 +17,17 @@ import { hostname, networkInterfaces } from 'node:os'
  */
 export interface LocalGuard {
   /** Why the request is refused, or undefined when it may go through. */
-  refusalOf(request: IncomingMessage, options?: { jsonWrites?: boolean }): LocalRefusal | undefined
+  refusalOf(request: IncomingMessage, options?: LocalGuardOptions): LocalRefusal | undefined
+}
+
+export interface LocalGuardOptions {
+  /** Writes must carry JSON (true unless said otherwise; the AWS-protocol endpoints say otherwise). */
+  jsonWrites?: boolean
+  /**
+   * Also accept a form body (`application/x-www-form-urlencoded`): an OAuth2 token endpoint
+   * must (RFC 6749 4.4.2). Safe only because the Host and Origin checks still apply.
+   */
+  formWrites?: boolean
 }
 
 export interface LocalRefusal {
@@ -106,7 +116,10 @@ export function localGuard(host: string, port: () => number): LocalGuard {
         const hasBody =
           request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0'
         const chunked = request.headers['transfer-encoding'] !== undefined
-        if ((contentType !== '' || hasBody || chunked) && contentType !== 'application/json') {
+        const accepted =
+          contentType === 'application/json' ||
+          (options.formWrites === true && contentType === 'application/x-www-form-urlencoded')
+        if ((contentType !== '' || hasBody || chunked) && !accepted) {
           return {
             status: 415,
             reason: 'Local endpoints take JSON bodies only (Content-Type: application/json)',

@@ -181,7 +181,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     handler: () => load<ProxyHandler>(route.function),
   }))
   let baseUrl = ''
-  const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body))
+  const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body), [
+    LOCAL_TOKEN_PATH,
+  ])
   const port = await gateway.listen(options.port ?? 0, host)
   baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
 

@@ -48,6 +48,24 @@ describe('localGuard', () => {
     expect(guard.refusalOf(request)).toBeUndefined()
   })
 
+  it('takes a form body only where the path is an OAuth2 token endpoint (RFC 6749 4.4.2)', () => {
+    const form = incoming(
+      { host: '127.0.0.1:3000', 'content-type': 'application/x-www-form-urlencoded', 'content-length': '40' },
+      'POST',
+    )
+    expect(guard.refusalOf(form, { formWrites: true })).toBeUndefined()
+    expect(guard.refusalOf(form)?.status).toBe(415)
+    const foreign = incoming(
+      {
+        host: '127.0.0.1:3000',
+        origin: 'https://attacker.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      'POST',
+    )
+    expect(guard.refusalOf(foreign, { formWrites: true })?.status).toBe(403)
+  })
+
   it('lets a write without a body through (npm run dlq:replay)', () => {
     expect(guard.refusalOf(incoming({ host: 'localhost:3000' }, 'POST'))).toBeUndefined()
   })
