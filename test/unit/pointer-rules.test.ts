@@ -1,6 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
 import { mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { readPointer } from '../../functions/patient-index/pointerById'
+import { pointerIdOf } from '../../functions/patient-index/pointers'
 import { registerPointer, withdrawPointers } from '../../functions/patient-index/register'
 import { searchPointers } from '../../functions/patient-index/search'
 import { FhirError } from '../../functions/shared/errors'
@@ -334,5 +336,25 @@ describe('EventBridgePublisher: the 256 KB entry limit (finding 7)', () => {
       const bytes = entries.reduce((sum, entry) => sum + Buffer.byteLength(entry.Detail ?? '') + 60, 0)
       expect(bytes).toBeLessThanOrEqual(256 * 1024)
     }
+  })
+})
+
+describe('readPointer: a restricted patient’s pointer by id (finding 2)', () => {
+  it('answers the custodian, and 404 to anyone else, as an id nobody registered', async () => {
+    // Prepare: ids are a hash of NHS number, ODS code and type, so anyone can compute one
+    holds(DEMO_PATIENTS.restricted, 'Y90002', SUMMARY_RECORD)
+    const id = pointerIdOf(DEMO_PATIENTS.restricted, 'Y90002', SUMMARY_RECORD.code)
+    const read = (organisation: string) =>
+      readPointer(id, caller(organisation, 'record.read'), CONTEXT, { index, ics: ICS, directory: DIRECTORY })
+
+    // Act
+    const own = await read('Y90002')
+    const refusal = await refusalOf(read('FX001'))
+
+    // Assess
+    expect(own.pointer.custodian.identifier.value).toBe('Y90002')
+    expect(refusal.status).toBe(404)
+    expect(refusal.code).toBe('NO_RECORD_FOUND')
+    expect(refusal.patient).toBe(DEMO_PATIENTS.restricted)
   })
 })
