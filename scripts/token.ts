@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util'
-import { icsNames } from '../infra/ics-configs'
+import { icsNames, loadIcsConfig } from '../infra/ics-configs'
 import { isValidNhsNumber } from '../schemas/fhir/identifiers'
+import { demoIssuerKeyFile, mintDemoToken, readPrivateKey } from './demo/demo-issuer'
 import { loadOrCreateDevKeys, mintPatientToken, mintToken } from './local/dev-keys'
 import { DEFAULT_KEYS_DIR } from './local/runtime'
 
 // `npm run --silent token -- --org <ODS> --scopes "<scopes>" [--ics] [--sub] [--ttl]`, or
 // `npm run --silent token -- --patient <nhs>` for a patient's own (NHS-login style) token:
 // prints a JWT that the running local stack accepts (and no deployed stack does).
+// `--deployed`: a token for a deployed demo ICS instead, signed by its demo issuer
+// (npm run demo-issuer makes the key; `--key <file>` names another copy of it).
 const { values } = parseArgs({
   options: {
     org: { type: 'string' },
@@ -15,14 +18,17 @@ const { values } = parseArgs({
     ics: { type: 'string' },
     sub: { type: 'string' },
     ttl: { type: 'string' },
+    deployed: { type: 'boolean' },
+    key: { type: 'string' },
   },
 })
 const usage =
-  'usage: npm run --silent token -- --org <ODS> --scopes "<scope> <scope>" [--ics demo] [--sub id] [--ttl seconds]\n' +
+  'usage: npm run --silent token -- --org <ODS> --scopes "<scope> <scope>" [--ics demo] [--sub id] [--ttl seconds] [--deployed [--key <file>]]\n' +
   '       npm run --silent token -- --patient <NHS number> [--ics demo] [--ttl seconds]'
+const patientToken = values.patient !== undefined
 if (
-  values.patient !== undefined
-    ? !isValidNhsNumber(values.patient) || values.org !== undefined
+  patientToken
+    ? !isValidNhsNumber(values.patient!) || values.org !== undefined || values.deployed
     : !values.org || values.scopes === undefined
 ) {
   console.error(usage)
@@ -32,6 +38,19 @@ const ttl = values.ttl === undefined ? 3600 : Number(values.ttl)
 if (!Number.isInteger(ttl) || ttl <= 0) {
   console.error('--ttl must be a positive number of seconds')
   process.exit(2)
+}
+if (values.deployed) {
+  const config = loadIcsConfig(values.ics ?? process.env.ICS ?? icsNames()[0]!)
+  const key = await readPrivateKey(values.key ?? demoIssuerKeyFile(DEFAULT_KEYS_DIR, config.ics))
+  console.log(
+    await mintDemoToken(config, key, {
+      org: values.org!,
+      scopes: values.scopes!,
+      sub: values.sub,
+      ttlSeconds: ttl,
+    }),
+  )
+  process.exit(0)
 }
 const keys = await loadOrCreateDevKeys(process.env.DATA_DIR ?? DEFAULT_KEYS_DIR)
 const ics = values.ics ?? process.env.ICS ?? icsNames()[0]!

@@ -1,6 +1,7 @@
 import { EventBridgePublisher } from '../shared/events'
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
+import { countMetric } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { patientDirectory } from '../shared/patients/directory'
@@ -39,6 +40,7 @@ export const api = httpApi(
         directory: patientDirectory(),
         ics: currentIcs(),
       })
+      countMetric('PointersRegistered')
       // Accepted, not yet applied: the index consumer applies the event within moments, and
       // the pointer is then read at its Location.
       const location = `${request.baseUrl}/DocumentReference/${pointer.id}`
@@ -86,6 +88,7 @@ export const api = httpApi(
           ics: currentIcs(),
         },
       )
+      countMetric('PointersWithdrawn')
       return {
         status: 202,
         body: {

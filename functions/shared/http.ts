@@ -12,9 +12,11 @@ import type { Caller, PatientCaller } from '../../schemas/auth'
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { authenticateCaller, bearerToken, requireScope } from './auth'
+import { requireCapability } from './capabilities'
 import { FhirError } from './errors'
 import { currentIcs } from './ics'
 import { logger } from './logger'
+import { requestMetricsMiddleware } from './metrics'
 import type {
   AuditCaller,
   AuditEntry,
@@ -226,6 +228,8 @@ export function routedHttpHandler(
         }
       }
       requireScope(caller, route.scope)
+      // Capabilities are switched on per organisation; a patient's own request is admitted by its route.
+      if (caller.kind !== 'patient') requireCapability(fn, route.operationId, caller.organisation, ics)
       if (route.hasBody) request.body = bodyOf(event)
       result = await (implementations[route.operationId] as PatientRouteImplementation)(request, caller)
       if (result.audit?.length && deps.audit)
@@ -363,6 +367,7 @@ export function routedHttpHandler(
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(requestMetricsMiddleware(fn))
     .use({
       // Ids first, so every later failure is answered with them.
       before: (request) => {

@@ -1,5 +1,6 @@
 import { DynamoDbAuditTrail } from './audit/DynamoDbAuditTrail'
 import { currentIcs } from './ics'
+import { countMetric } from './metrics'
 import type { AuditTrail, RateLimiter, RefusalAuditBudget } from './ports'
 import { DynamoDbRateLimiter, DynamoDbRefusalAuditBudget } from './rate-limit'
 
@@ -11,9 +12,10 @@ let refusals: DynamoDbRefusalAuditBudget | undefined
 
 /** The stack's audit trail, shared by every HTTP function that touches patient data. */
 export const auditTrail: AuditTrail = {
-  append: (entries) => {
+  append: async (entries) => {
     trail ??= new DynamoDbAuditTrail()
-    return trail.append(entries)
+    await trail.append(entries)
+    countMetric('AuditRecordsAppended', entries.length)
   },
   appendForOrganisation: (entries) => {
     trail ??= new DynamoDbAuditTrail()

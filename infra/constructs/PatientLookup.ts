@@ -8,6 +8,7 @@ export class PatientLookup extends Construct {
 
   constructor(scope: Construct, id: string, platform: Platform) {
     super(scope, id)
+    // Its grant of the NHS API platform key comes from its declaration (looksUpPatients).
     this.function = platform.function(this, 'patientLookup')
   }
 }
