@@ -30,6 +30,13 @@ export interface FunctionDeclaration {
    * assets that must not be bundled as code.
    */
   assets?: readonly string[]
+  /**
+   * Looks patients up in PDS (functions/shared/patients/directory.ts): with a national PDS
+   * source, the function may read the NHS API platform key (and that secret only). Declare
+   * it where a route must know a patient: lookup itself, the restricted-patient rule, known
+   * and superseded NHS numbers, care relationships.
+   */
+  looksUpPatients?: boolean
 }
 
 export const functions = {
@@ -46,13 +53,15 @@ export const functions = {
     handler: 'handler',
     tables: { patients: 'read', audit: 'append', rateLimits: 'count' },
     publishesEvents: false,
+    looksUpPatients: true,
   },
   patientIndexApi: {
     description: 'Patient index: NRL-style pointer search, registration and withdrawal',
     entry: 'functions/patient-index/handler.ts',
     handler: 'api',
-    tables: { patientIndex: 'read', audit: 'append', rateLimits: 'count' },
+    tables: { patientIndex: 'read', audit: 'append', rateLimits: 'count', patients: 'read' },
     publishesEvents: true,
+    looksUpPatients: true,
   },
   patientIndexUpdater: {
     description: 'Patient index: applies record-holder events to the index',
@@ -66,8 +75,9 @@ export const functions = {
     description: 'Audit: who read or wrote what about a patient',
     entry: 'functions/audit/handler.ts',
     handler: 'handler',
-    tables: { audit: 'append', rateLimits: 'count' },
+    tables: { audit: 'append', rateLimits: 'count', patients: 'read', patientIndex: 'read' },
     publishesEvents: false,
+    looksUpPatients: true,
   },
   docs: {
     description: 'Docs site: getting started, API reference, event catalogue, OpenAPI document',

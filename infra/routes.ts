@@ -22,6 +22,17 @@ export type FhirInteraction =
     }
   | { resource?: string; operation: string }
 
+/** Where a request names the patient whose data it touches (RouteDeclaration.patientAt). */
+export type PatientLocation =
+  /** A path parameter holding the NHS number, e.g. `{ in: 'path', name: 'nhsNumber' }`. */
+  | { in: 'path'; name: string }
+  /**
+   * A query parameter holding it: bare, a FHIR token `<system>|<nhs>` or a reference
+   * `Patient/<nhs>`; several names when the route takes several spellings (`subject`, `subject:identifier`).
+   */
+  | { in: 'query'; name: string | readonly string[] }
+  /** The JSON body: its shallowest identifier in the NHS number system. */
+  | { in: 'body' }
 /**
  * A query parameter the route reads. `name` is the FHIR search parameter name, without
  * modifiers; `modifiers` lists the ones the route understands (`subject:identifier`).
@@ -48,6 +59,20 @@ export interface RouteDeclaration {
   searchParams?: readonly SearchParamDeclaration[]
   /** Whether the route takes a JSON body; bodies on other routes are ignored. */
   hasBody?: boolean
+  /**
+   * Where the request names the patient whose data it touches. Fill it in on every route
+   * that names a patient: a refused attempt (401, 403, 404, 400…) never reaches the route,
+   * and this is how the middleware still audits it in that patient's trail, with its outcome
+   * (DESIGN.md "Who may see what": refused attempts on patient data are audited). For a
+   * body route the implementation may name the patient exactly when it refuses:
+   * `new FhirError(code, diagnostics, { patient })`.
+   */
+  patientAt?: PatientLocation
+  /**
+   * Whether a patient's own token (NHS-login style, schemas/auth.ts PatientTokenClaims) may
+   * call the route. Absent: organisations' tokens only, and a patient token is a 403.
+   */
+  patientAccess?: boolean
   /** What the route answers with, when not `application/fhir+json` (docs pages, JSON documents). */
   contentType?: string
   /** Request headers the route reads beyond the common ones (CORS preflight allows them), e.g. `If-Match`. */
@@ -126,6 +151,7 @@ export const routes = [
     scope: 'patient.read',
     summary: 'Read a patient from PDS by NHS number',
     fhir: { resource: 'Patient', interaction: 'read' },
+    patientAt: { in: 'path', name: 'nhsNumber' },
   },
   {
     operationId: 'searchPatients',
@@ -160,6 +186,7 @@ export const routes = [
     scope: 'record.read',
     summary: 'Which organisations hold records about a patient: NRL-style pointers, 20 a page',
     fhir: { resource: 'DocumentReference', interaction: 'search-type' },
+    patientAt: { in: 'query', name: ['subject:identifier', 'subject'] },
     searchParams: [
       { name: 'subject', type: 'reference', modifiers: ['identifier'] },
       { name: 'custodian', type: 'reference', modifiers: ['identifier'] },
@@ -186,6 +213,7 @@ export const routes = [
     summary: 'An organisation announces it holds a record about a patient (own ODS code only)',
     fhir: { resource: 'DocumentReference', interaction: 'create' },
     hasBody: true,
+    patientAt: { in: 'body' },
   },
   {
     operationId: 'withdrawPointers',
@@ -195,6 +223,7 @@ export const routes = [
     scope: 'pointer.write',
     summary: 'Conditional delete by the custodian: one patient (optionally one type), or everything it holds',
     fhir: { resource: 'DocumentReference', interaction: 'delete', conditional: true },
+    patientAt: { in: 'query', name: ['subject:identifier', 'subject'] },
     searchParams: [
       { name: 'subject', type: 'reference', modifiers: ['identifier'] },
       { name: 'custodian', type: 'reference', modifiers: ['identifier'] },
@@ -220,6 +249,8 @@ export const routes = [
     scope: 'audit.read',
     summary: 'Who read or wrote what about a patient, from which organisation, when and why (newest first)',
     fhir: { resource: 'AuditEvent', interaction: 'search-type' },
+    patientAt: { in: 'query', name: 'patient' },
+    patientAccess: true,
     searchParams: [
       { name: 'patient', type: 'reference' },
       { name: '_count', type: 'number' },

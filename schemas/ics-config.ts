@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import { OdsCode } from './fhir/identifiers'
+import { RECORD_TYPES } from './fhir/recordTypes'
 
 /** What an organisation does in the ICS; capabilities route by it (GP write-back, pharmacy discharge). */
 export const OrganisationRole = z.enum([
@@ -23,8 +24,14 @@ export const IcsMember = z.strictObject({
 })
 export type IcsMember = z.infer<typeof IcsMember>
 
-/** The issuer of the local dev tokens; a cloud config may never trust it. */
-export const LOCAL_DEV_ISSUER = 'urn:joinup:local-dev-issuer'
+/** A record type code of the ICS (schemas/fhir/recordTypes.ts). */
+const RecordTypeCode = z.string().check(
+  z.refine((code) => RECORD_TYPES.some((type) => type.code === code), {
+    message: 'not an ICS record type code',
+  }),
+)
+
+export { DEFAULT_RECORD_TYPES_BY_ROLE, LOCAL_DEV_ISSUER, recordTypesAllowedFor } from './ics-policy'
 
 const positiveInt = () => z.int().check(z.positive())
 
@@ -80,6 +87,8 @@ export const IcsConfig = z
       /** The `aud` every token must carry: this stack's identity at the ICS's identity provider. */
       audience: z.string().check(z.minLength(1)),
       jwksUrl: z.url(),
+      /** Longest token lifetime (`exp - iat`) accepted, in seconds; one hour when absent. */
+      maxTokenLifetimeSeconds: z.optional(positiveInt()),
       /** The identity provider's OAuth2 token endpoint (client credentials), for SMART configuration and docs. */
       tokenUrl: z.optional(z.url()),
     }),
@@ -87,6 +96,8 @@ export const IcsConfig = z
       /** Requests per organisation per minute, across all its apps, before 429. */
       requestsPerMinute: positiveInt(),
     }),
+    /** Record types each role may register in the patient index; DEFAULT_RECORD_TYPES_BY_ROLE for a role left out. */
+    recordTypesByRole: z.optional(z.partialRecord(OrganisationRole, z.array(RecordTypeCode))),
     /** Browser origins (scheme://host[:port]) allowed to call the API (CORS); none by default. */
     cors: z._default(
       z.strictObject({
@@ -181,12 +192,15 @@ export const IcsConfig = z
 export type IcsConfig = z.infer<typeof IcsConfig>
 
 /** The part of the ICS config the Lambda functions need at run time. */
-export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'> &
+export type IcsRuntimeConfig = Pick<
+  IcsConfig,
+  'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds' | 'recordTypesByRole'
+> &
   Partial<Pick<IcsConfig, 'cors' | 'capabilities' | 'demoIssuer'>>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
-  const { ics, name, members, auth, rateLimit, pds, cors } = config
+  const { ics, name, members, auth, rateLimit, pds, cors, recordTypesByRole } = config
   return {
     ics,
     name,
@@ -195,6 +209,7 @@ export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
     rateLimit,
     pds,
     cors,
+    ...(recordTypesByRole ? { recordTypesByRole } : {}),
     ...(config.capabilities ? { capabilities: config.capabilities } : {}),
     ...(config.demoIssuer ? { demoIssuer: config.demoIssuer } : {}),
   }
@@ -208,6 +223,7 @@ export const IcsRuntimeConfig = z.looseObject({
   auth: IcsConfig.def.shape.auth,
   rateLimit: IcsConfig.def.shape.rateLimit,
   pds: IcsConfig.def.shape.pds,
+  recordTypesByRole: IcsConfig.def.shape.recordTypesByRole,
   cors: z.optional(IcsConfig.def.shape.cors),
   capabilities: IcsConfig.def.shape.capabilities,
   demoIssuer: IcsConfig.def.shape.demoIssuer,

@@ -3,22 +3,29 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { DynamoDbAuditTrail } from '../functions/shared/audit/DynamoDbAuditTrail'
 import { verifyTrail } from '../functions/shared/audit/verify'
-import { isValidNhsNumber } from '../schemas/fhir/identifiers'
+import { isValidNhsNumber, OdsCode } from '../schemas/fhir/identifiers'
 
 // `npm run audit:verify -- --patient <nhs> [--local http://127.0.0.1:3000 | --table <name> [--region eu-west-2]]`
 // Re-computes one patient's hash chain and reports the first broken link (exit 1 if broken).
+// `--organisation <ODS>` instead of `--patient` verifies an organisation's chain of bulk changes.
 const { values } = parseArgs({
   options: {
     patient: { type: 'string' },
+    organisation: { type: 'string' },
     local: { type: 'string' },
     table: { type: 'string' },
     region: { type: 'string' },
   },
 })
 const patient = values.patient
-if (!patient || !isValidNhsNumber(patient) || (!values.local && !values.table)) {
+const organisation = values.organisation
+const subjectValid =
+  patient !== undefined
+    ? organisation === undefined && isValidNhsNumber(patient)
+    : organisation !== undefined && OdsCode.safeParse(organisation).success
+if (!subjectValid || (!values.local && !values.table)) {
   console.error(
-    'usage: npm run audit:verify -- --patient <nhs> (--local <base url> | --table <name> [--region <r>])',
+    'usage: npm run audit:verify -- (--patient <nhs> | --organisation <ODS>) (--local <base url> | --table <name> [--region <r>])',
   )
   process.exit(2)
 }
@@ -43,7 +50,9 @@ if (values.local) {
 }
 
 const trail = new DynamoDbAuditTrail(DynamoDBDocumentClient.from(client), tableName)
-const verdict = await verifyTrail(trail, patient)
+const verdict = patient
+  ? await verifyTrail(trail, patient)
+  : await verifyTrail(trail, organisation!, 'organisation')
 client.destroy()
 if (verdict.intact) {
   console.log(`audit chain intact: ${verdict.records} records`)

@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util'
 import { icsNames, loadIcsConfig } from '../infra/ics-configs'
+import { isValidNhsNumber } from '../schemas/fhir/identifiers'
 import { demoIssuerKeyFile, mintDemoToken, readPrivateKey } from './demo/demo-issuer'
-import { loadOrCreateDevKeys, mintToken } from './local/dev-keys'
+import { loadOrCreateDevKeys, mintPatientToken, mintToken } from './local/dev-keys'
 import { DEFAULT_KEYS_DIR } from './local/runtime'
 
-// `npm run --silent token -- --org <ODS> --scopes "<scopes>" [--ics] [--sub] [--ttl]`:
+// `npm run --silent token -- --org <ODS> --scopes "<scopes>" [--ics] [--sub] [--ttl]`, or
+// `npm run --silent token -- --patient <nhs>` for a patient's own (NHS-login style) token:
 // prints a JWT that the running local stack accepts (and no deployed stack does).
 // `--deployed`: a token for a deployed demo ICS instead, signed by its demo issuer
 // (npm run demo-issuer makes the key; `--key <file>` names another copy of it).
 const { values } = parseArgs({
   options: {
     org: { type: 'string' },
+    patient: { type: 'string' },
     scopes: { type: 'string' },
     ics: { type: 'string' },
     sub: { type: 'string' },
@@ -19,10 +22,16 @@ const { values } = parseArgs({
     key: { type: 'string' },
   },
 })
-if (!values.org || values.scopes === undefined) {
-  console.error(
-    'usage: npm run --silent token -- --org <ODS> --scopes "<scope> <scope>" [--ics demo] [--sub id] [--ttl seconds] [--deployed [--key <file>]]',
-  )
+const usage =
+  'usage: npm run --silent token -- --org <ODS> --scopes "<scope> <scope>" [--ics demo] [--sub id] [--ttl seconds] [--deployed [--key <file>]]\n' +
+  '       npm run --silent token -- --patient <NHS number> [--ics demo] [--ttl seconds]'
+const patientToken = values.patient !== undefined
+if (
+  patientToken
+    ? !isValidNhsNumber(values.patient!) || values.org !== undefined || values.deployed
+    : !values.org || values.scopes === undefined
+) {
+  console.error(usage)
   process.exit(2)
 }
 const ttl = values.ttl === undefined ? 3600 : Number(values.ttl)
@@ -35,8 +44,8 @@ if (values.deployed) {
   const key = await readPrivateKey(values.key ?? demoIssuerKeyFile(DEFAULT_KEYS_DIR, config.ics))
   console.log(
     await mintDemoToken(config, key, {
-      org: values.org,
-      scopes: values.scopes,
+      org: values.org!,
+      scopes: values.scopes!,
       sub: values.sub,
       ttlSeconds: ttl,
     }),
@@ -44,12 +53,15 @@ if (values.deployed) {
   process.exit(0)
 }
 const keys = await loadOrCreateDevKeys(process.env.DATA_DIR ?? DEFAULT_KEYS_DIR)
+const ics = values.ics ?? process.env.ICS ?? icsNames()[0]!
 console.log(
-  await mintToken(keys, {
-    org: values.org,
-    scopes: values.scopes,
-    ics: values.ics ?? process.env.ICS ?? icsNames()[0]!,
-    sub: values.sub,
-    ttlSeconds: ttl,
-  }),
+  values.patient !== undefined
+    ? await mintPatientToken(keys, { nhsNumber: values.patient, ics, ttlSeconds: ttl })
+    : await mintToken(keys, {
+        org: values.org!,
+        scopes: values.scopes!,
+        ics,
+        sub: values.sub,
+        ttlSeconds: ttl,
+      }),
 )

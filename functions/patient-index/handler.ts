@@ -4,7 +4,8 @@ import { currentIcs } from '../shared/ics'
 import { countMetric } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
-import { auditTrail, rateLimiter } from '../shared/platform'
+import { patientDirectory } from '../shared/patients/directory'
+import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import { deletePointer, readPointer } from './pointerById'
 import { registerPointer, withdrawPointers } from './register'
@@ -22,11 +23,12 @@ const publisher = new EventBridgePublisher({
 export const api = httpApi(
   'patientIndexApi',
   {
-    searchPointers: async (request) => {
-      const { bundle, audit } = await searchPointers(request.query, request.baseUrl, {
+    searchPointers: async (request, caller) => {
+      const { bundle, audit } = await searchPointers(request.query, request.baseUrl, caller, request, {
         index: indexOf(),
         ics: currentIcs(),
         clock: systemClock,
+        directory: patientDirectory(),
       })
       return { status: 200, body: bundle, audit }
     },
@@ -35,6 +37,8 @@ export const api = httpApi(
         index: indexOf(),
         publisher,
         clock: systemClock,
+        directory: patientDirectory(),
+        ics: currentIcs(),
       })
       countMetric('PointersRegistered')
       // Accepted, not yet applied: the index consumer applies the event within moments, and
@@ -47,10 +51,11 @@ export const api = httpApi(
         audit,
       }
     },
-    readPointer: async (request) => {
-      const { pointer, audit } = await readPointer(request.pathParameters.id ?? '', {
+    readPointer: async (request, caller) => {
+      const { pointer, audit } = await readPointer(request.pathParameters.id ?? '', caller, request, {
         index: indexOf(),
         ics: currentIcs(),
+        directory: patientDirectory(),
       })
       return { status: 200, body: pointer, audit }
     },
@@ -71,7 +76,7 @@ export const api = httpApi(
       }
     },
     withdrawPointers: async (request, caller) => {
-      const { diagnostics, audit } = await withdrawPointers(
+      const { diagnostics, audit, organisationAudit } = await withdrawPointers(
         withIdentifierForms(request.query),
         caller,
         request,
@@ -79,6 +84,8 @@ export const api = httpApi(
           index: indexOf(),
           publisher,
           clock: systemClock,
+          directory: patientDirectory(),
+          ics: currentIcs(),
         },
       )
       countMetric('PointersWithdrawn')
@@ -89,8 +96,9 @@ export const api = httpApi(
           issue: [{ severity: 'information', code: 'informational', diagnostics }],
         },
         audit,
+        ...(organisationAudit ? { organisationAudit } : {}),
       }
     },
   },
-  { audit: auditTrail, rateLimiter },
+  { audit: auditTrail, rateLimiter, refusalBudget },
 )

@@ -4,6 +4,8 @@ import { FhirError } from '../shared/errors'
 import type { EventPublisher } from '../shared/events'
 import type { HolderEntry } from '../shared/patient-index/HolderEntry'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
+import { mayRevealOrganisation } from '../shared/patients/confidentiality'
+import type { CallContext, PatientDirectory } from '../shared/patients/PatientDirectory'
 import type { AuditFacts } from '../shared/ports'
 import { pointerOf } from './pointers'
 
@@ -28,14 +30,23 @@ async function currentEntry(index: PatientIndex, id: string): Promise<HolderEntr
 /**
  * NRL-style read of one pointer by id: what `Location` names after a registration. A
  * registration is indexed moments after its 202 (the index consumer applies the event),
- * so a read straight after it may be 404 for that moment.
+ * so a read straight after it may be 404 for that moment. A restricted patient's pointer
+ * is shown only to its custodian (confidentiality.ts): to anyone else it is 404, as an id
+ * nobody registered (the id is a hash of NHS number, ODS code and type, so it can be guessed).
  */
 export async function readPointer(
   id: string,
-  deps: { index: PatientIndex; ics: IcsRuntimeConfig },
+  caller: Caller,
+  context: CallContext,
+  deps: { index: PatientIndex; ics: IcsRuntimeConfig; directory: PatientDirectory },
 ): Promise<{ pointer: ReturnType<typeof pointerOf>; audit: AuditFacts[] }> {
   custodianOf(id)
   const entry = await currentEntry(deps.index, id)
+  const found = await deps.directory.read(entry.nhsNumber, context)
+  const patient = found.kind === 'found' ? found.patient : undefined
+  if (!mayRevealOrganisation(patient, { kind: 'organisation', ods: caller.organisation }, entry.holderOds)) {
+    throw new FhirError('NO_RECORD_FOUND', 'No pointer has this id', { patient: entry.nhsNumber })
+  }
   const endpoint = deps.ics.members.find((member) => member.ods === entry.holderOds)?.endpoint
   return {
     pointer: pointerOf(entry, endpoint),

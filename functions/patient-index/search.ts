@@ -1,3 +1,4 @@
+import type { Caller } from '../../schemas/auth'
 import {
   isValidNhsNumber,
   NHS_NUMBER_SYSTEM,
@@ -6,7 +7,10 @@ import {
 } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { FhirError } from '../shared/errors'
-import type { PatientIndex } from '../shared/patient-index/PatientIndex'
+import type { IndexPage, PatientIndex } from '../shared/patient-index/PatientIndex'
+import { isRestricted, mayRevealOrganisation } from '../shared/patients/confidentiality'
+import { nhsNumberOf } from '../shared/patients/PatientCache'
+import type { CallContext, PatientDirectory } from '../shared/patients/PatientDirectory'
 import type { AuditFacts } from '../shared/ports'
 import { type Clock, ukDateTime } from '../shared/time'
 import { pointerOf } from './pointers'
@@ -29,6 +33,8 @@ export interface SearchDependencies {
   index: PatientIndex
   ics: IcsRuntimeConfig
   clock: Clock
+  /** PDS lookup: whether the patient is restricted, and the current number of a superseded one. */
+  directory: PatientDirectory
 }
 
 function invalidParameter(diagnostics: string): FhirError {
@@ -97,11 +103,16 @@ export function pageSizeOf(query: Record<string, string[]>): number {
 /**
  * NRL-style consumer search: the current holders of one patient's records as a searchset
  * of DocumentReference pointers, 20 a page with a `next` link; optionally one custodian
- * (ODS code) or one record type.
+ * (ODS code) or one record type. A superseded NHS number finds the pointers of the number
+ * that replaced it. For a restricted patient only the caller's own pointers are shown
+ * (confidentiality.ts `mayRevealOrganisation`): to anyone else the searchset is empty, as
+ * for a patient nobody holds records about.
  */
 export async function searchPointers(
   query: Record<string, string[]>,
   baseUrl: string,
+  caller: Caller,
+  context: CallContext,
   deps: SearchDependencies,
 ): Promise<{ bundle: Record<string, unknown>; audit: AuditFacts[] }> {
   for (const name of Object.keys(query)) {
@@ -142,15 +153,29 @@ export async function searchPointers(
   const recordTypeSystem = type?.system || undefined
   const limit = pageSizeOf(query)
 
-  const filter = { holderOds, recordTypeCode, recordTypeSystem }
   const cursor = single(query, '_cursor')
-  const page = await deps.index.holdersOf(value, filter, { limit, cursor })
+  // A superseded number finds its replacement's pointers (the index keys PDS's current number).
+  const found = await deps.directory.read(value, context)
+  const patient = found.kind === 'found' ? found.patient : undefined
+  const nhsNumber = patient ? nhsNumberOf(patient) : value
+  const viewer = { kind: 'organisation', ods: caller.organisation } as const
+  // A restricted patient's index shows the caller its own entries only: ask for just those.
+  const ownOnly = patient !== undefined && isRestricted(patient)
+  const otherCustodian = ownOnly && holderOds !== undefined && holderOds !== caller.organisation
+  const filter = { holderOds: ownOnly ? caller.organisation : holderOds, recordTypeCode, recordTypeSystem }
+  const read: IndexPage = otherCustodian
+    ? { entries: [] }
+    : await deps.index.holdersOf(nhsNumber, filter, { limit, cursor })
+  const page: IndexPage = {
+    ...read,
+    entries: read.entries.filter((entry) => mayRevealOrganisation(patient, viewer, entry.holderOds)),
+  }
   // FHIR: total counts every match. Unknown while pages follow (left out, as NRL pages); a
   // single page is its own count; the last of several pages counts them all.
   const total = page.cursor
     ? undefined
-    : cursor
-      ? await deps.index.countHolders(value, filter)
+    : cursor && !otherCustodian
+      ? await deps.index.countHolders(nhsNumber, filter)
       : page.entries.length
   const endpoints = new Map(deps.ics.members.map((member) => [member.ods, member.endpoint]))
   const self = new URLSearchParams()
@@ -179,7 +204,7 @@ export async function searchPointers(
     },
     audit: [
       {
-        patient: value,
+        patient: nhsNumber,
         action: 'E',
         entities: page.entries.map((entry) => `Organization/${entry.holderOds}`),
       },

@@ -1,46 +1,8 @@
 import { httpApi } from '../shared/http'
-import { currentIcs } from '../shared/ics'
-import { CachedPatientDirectory } from '../shared/patients/CachedPatientDirectory'
-import { DynamoDbPatientCache } from '../shared/patients/DynamoDbPatientCache'
-import { NationalPdsDirectory } from '../shared/patients/NationalPdsDirectory'
-import { NhsApiPlatformTokens } from '../shared/patients/NhsApiPlatformTokens'
-import type { PatientDirectory } from '../shared/patients/PatientDirectory'
-import { ReadThroughPatientDirectory } from '../shared/patients/ReadThroughPatientDirectory'
-import { auditTrail, rateLimiter } from '../shared/platform'
-import { platformCredentialsFrom } from '../shared/secrets'
+import { patientDirectory } from '../shared/patients/directory'
+import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import { readPatient, searchPatients } from './lookup'
-
-let directory: PatientDirectory | undefined
-
-/** The ICS's PDS: its own copy (ics-cache), the national PDS, or the national PDS read through the copy. */
-function directoryOf(): PatientDirectory {
-  if (!directory) {
-    const pds = currentIcs().pds
-    if (pds.source === 'ics-cache') {
-      directory = new CachedPatientDirectory(new DynamoDbPatientCache())
-    } else {
-      const tokens = new NhsApiPlatformTokens({
-        tokenUrl: pds.auth.tokenUrl,
-        credentials: platformCredentialsFrom(pds.auth.secret),
-      })
-      const national = new NationalPdsDirectory({
-        baseUrl: pds.baseUrl,
-        accessToken: (request) => tokens.accessToken(request),
-      })
-      directory =
-        pds.source === 'national'
-          ? national
-          : new ReadThroughPatientDirectory({
-              national,
-              cache: new DynamoDbPatientCache(),
-              ttlSeconds: pds.cacheTtlSeconds,
-              clock: systemClock,
-            })
-    }
-  }
-  return directory
-}
 
 /** PDS lookup: GET /Patient/{nhsNumber} and GET /Patient?… */
 export const handler = httpApi(
@@ -48,7 +10,7 @@ export const handler = httpApi(
   {
     readPatient: async (request) => {
       const { patient, audit } = await readPatient(request.pathParameters.nhsNumber ?? '', request, {
-        directory: directoryOf(),
+        directory: patientDirectory(),
         clock: systemClock,
       })
       const headers: Record<string, string> = {}
@@ -57,11 +19,11 @@ export const handler = httpApi(
     },
     searchPatients: async (request) => {
       const { body, audit } = await searchPatients(request.query, request.baseUrl, request, {
-        directory: directoryOf(),
+        directory: patientDirectory(),
         clock: systemClock,
       })
       return { status: 200, body, audit }
     },
   },
-  { audit: auditTrail, rateLimiter },
+  { audit: auditTrail, rateLimiter, refusalBudget },
 )

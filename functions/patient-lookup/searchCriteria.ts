@@ -1,6 +1,6 @@
 import { OdsCode } from '../../schemas/fhir/identifiers'
 import { FhirError } from '../shared/errors'
-import { normaliseName, normalisePostcode } from '../shared/patients/matching'
+import { normaliseName, normalisePostcode, wildcardPatternOf } from '../shared/patients/matching'
 import {
   OPEN_END,
   OPEN_START,
@@ -165,8 +165,10 @@ function isCalendarDate(text: string): boolean {
 }
 
 /**
- * A name or postcode criterion. PDS wildcards: `*` anywhere but the first two characters,
- * never in a fuzzy search.
+ * A name or postcode criterion. PDS wildcards (PDS FHIR R4 search: "Wildcards must start with
+ * at least two characters"; "Multiple wildcards are allowed"): `*` anywhere but the first two
+ * characters, in family, given and postcode only, never in a fuzzy search. The pattern is
+ * plain data matched in linear time, never a RegExp built from the input.
  */
 function textCriterion(
   raw: string,
@@ -182,13 +184,12 @@ function textCriterion(
   }
   if (fuzzy)
     throw new FhirError('INVALID_SEARCH_DATA', `Wildcards cannot be used in a fuzzy search ('${field}')`)
-  const parts = raw.split('*').map(normalise)
-  if (raw.indexOf('*') < 2 || (parts[0]?.length ?? 0) < 2) {
+  const pattern = wildcardPatternOf(raw, normalise)
+  if (raw.indexOf('*') < 2 || (pattern.segments[0]?.length ?? 0) < 2) {
     throw new FhirError(
       'INVALID_SEARCH_DATA',
       `Invalid search data provided - wildcards need at least two characters first in '${field}'`,
     )
   }
-  const pattern = new RegExp(`^${parts.join('.*')}${raw.endsWith('*') ? '' : '$'}`)
-  return { text: parts.join(''), pattern, raw }
+  return { text: pattern.segments.join(''), pattern, raw }
 }

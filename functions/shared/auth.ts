@@ -7,11 +7,18 @@ import {
 } from 'jose'
 import {
   ACCEPTED_JWT_ALGORITHMS,
+  ACCEPTED_TOKEN_TYPES,
   type Caller,
   CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  PATIENT_PROOFING_LEVEL,
+  PATIENT_SCOPES,
+  type PatientCaller,
+  PatientTokenClaims,
   type Scope,
   TokenClaims,
 } from '../../schemas/auth'
+import { isValidNhsNumber } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { FhirError } from './errors'
 
@@ -47,8 +54,8 @@ function keySetFor(ics: Pick<IcsRuntimeConfig, 'auth' | 'demoIssuer'>): JWTVerif
  * while the JWKS is unreachable, and garbage never makes the stack call the identity provider.
  */
 function refuseImpossibleToken(token: string, ics: IcsRuntimeConfig): void {
-  let header: { alg?: unknown }
-  let claims: { iss?: unknown; aud?: unknown; exp?: unknown; nbf?: unknown }
+  let header: { alg?: unknown; typ?: unknown }
+  let claims: { iss?: unknown; aud?: unknown; exp?: unknown; nbf?: unknown; iat?: unknown }
   try {
     // The two JSON parts, read as they are (no signature check): jose's decoders add bytes for nothing more.
     const [encodedHeader, encodedClaims] = token.split('.')
@@ -72,6 +79,40 @@ function refuseImpossibleToken(token: string, ics: IcsRuntimeConfig): void {
   if (claims.exp <= now - CLOCK_TOLERANCE_SECONDS) throw unauthorised('Access token has expired')
   if (typeof claims.nbf === 'number' && claims.nbf > now + CLOCK_TOLERANCE_SECONDS)
     throw unauthorised('Access token claim "nbf" is invalid ("nbf" claim timestamp check failed)')
+  checkTokenType(header.typ)
+  checkLifetime(
+    { exp: claims.exp, iat: claims.iat },
+    ics.auth.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  )
+}
+
+/** RFC 8725 3.11: a token of another kind (an ID token, a logout token) is not an access token. */
+function checkTokenType(typ: unknown): void {
+  if (typ === undefined) return
+  const type = String(typ)
+    .toLowerCase()
+    .replace(/^application\//, '')
+  if (!(ACCEPTED_TOKEN_TYPES as readonly string[]).includes(type)) {
+    throw unauthorised('Access token "typ" header must be JWT or at+jwt')
+  }
+}
+
+/**
+ * A token may live at most `maxSeconds` (`exp - iat`; `exp - now` when it has no `iat`), and
+ * may not claim to be issued later than now plus the skew: a stolen long-lived token, or one
+ * minted ahead of time, is refused.
+ */
+function checkLifetime(claims: { exp: number; iat: unknown }, maxSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000)
+  const iat = typeof claims.iat === 'number' ? claims.iat : undefined
+  if (claims.iat !== undefined && iat === undefined) throw unauthorised('Access token claim "iat" is invalid')
+  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_SECONDS) {
+    throw unauthorised('Access token "iat" is in the future')
+  }
+  const lifetime = iat !== undefined ? claims.exp - iat : claims.exp - now - CLOCK_TOLERANCE_SECONDS
+  if (lifetime > maxSeconds) {
+    throw unauthorised(`Access token lifetime exceeds the ${maxSeconds} s this ICS allows`)
+  }
 }
 
 function unauthorised(diagnostics: string): FhirError {
@@ -90,17 +131,40 @@ export function bearerToken(header: string | undefined): string {
 }
 
 /**
- * Verifies an access token for this ICS and returns the caller. Signature by the ICS's
- * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew.
- * A valid token from another ICS, or from an organisation outside this ICS, is a 403.
+ * Verifies an organisation's access token for this ICS and returns the caller: as
+ * `authenticateCaller`, and a patient's own token is refused (403) here. A patient token
+ * never counts as a member organisation.
  */
 export async function authenticate(
   token: string,
   ics: IcsRuntimeConfig,
   keySet?: JWTVerifyGetKey,
 ): Promise<Caller> {
+  const caller = await authenticateCaller(token, ics, keySet)
+  if (caller.kind === 'patient')
+    throw new FhirError('ACCESS_DENIED', 'This operation does not accept a patient token')
+  return caller
+}
+
+/**
+ * Verifies an access token for this ICS and returns the caller. Signature by the ICS's
+ * JWKS (RS256 or ES256 only), issuer, audience, `exp` required, `nbf` honoured, 60 s skew;
+ * a lifetime no longer than the ICS allows, no `iat` in the future, and a `typ` of JWT or
+ * at+jwt when the issuer sets one. A valid token from another ICS, or from an organisation
+ * outside this ICS, is a 403.
+ *
+ * Two kinds of token, told apart by `requesting_organization`: with it, a member
+ * organisation's (TokenClaims); without it, a patient's own, NHS-login style
+ * (PatientTokenClaims: `sub` their NHS number, identity proofing level P9, `audit.read`
+ * only). Routes accept a patient only when they declare `patientAccess` (http.ts).
+ */
+export async function authenticateCaller(
+  token: string,
+  ics: IcsRuntimeConfig,
+  keySet?: JWTVerifyGetKey,
+): Promise<Caller | PatientCaller> {
   refuseImpossibleToken(token, ics)
-  let payload: unknown
+  let payload: Record<string, unknown>
   try {
     const verified = await jwtVerify(token, keySet ?? keySetFor(ics), {
       issuer: ics.auth.issuer,
@@ -119,6 +183,7 @@ export async function authenticate(
     }
     throw unauthorised(describeTokenFailure(error))
   }
+  if (!Object.hasOwn(payload, 'requesting_organization')) return patientOf(payload, ics)
   const claims = TokenClaims.safeParse(payload)
   if (!claims.success) {
     const fields = claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
@@ -135,6 +200,7 @@ export async function authenticate(
     )
   }
   return {
+    kind: 'organisation',
     sub,
     organisation: requesting_organization,
     ics: claims.data.ics,
@@ -143,8 +209,42 @@ export async function authenticate(
   }
 }
 
+/** A patient's own token: their NHS number, proofed to P9, for this ICS, with patient scopes only. */
+function patientOf(payload: Record<string, unknown>, ics: IcsRuntimeConfig): PatientCaller {
+  const claims = PatientTokenClaims.safeParse(payload)
+  if (!claims.success || !isValidNhsNumber(claims.data.sub)) {
+    const fields = claims.success
+      ? 'sub'
+      : claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
+    throw unauthorised(`Access token is missing or has invalid claims: ${fields}`)
+  }
+  const { sub, scope, identity_proofing_level } = claims.data
+  if (claims.data.ics !== ics.ics) {
+    throw new FhirError('ACCESS_DENIED', `Token is for ICS "${claims.data.ics}", not this ICS`)
+  }
+  // NHS login: P9 is the level that gives a patient access to their own health record.
+  if (identity_proofing_level !== PATIENT_PROOFING_LEVEL) {
+    throw new FhirError(
+      'ACCESS_DENIED',
+      `A patient token needs identity proofing level ${PATIENT_PROOFING_LEVEL}`,
+    )
+  }
+  const scopes = scope.split(' ').filter(Boolean)
+  if (scopes.some((candidate) => !(PATIENT_SCOPES as readonly string[]).includes(candidate))) {
+    throw new FhirError('ACCESS_DENIED', `A patient token may carry only ${PATIENT_SCOPES.join(' ')}`)
+  }
+  return {
+    kind: 'patient',
+    sub,
+    nhsNumber: sub,
+    ics: claims.data.ics,
+    scopes: new Set(scopes),
+    purposeOfUse: 'patientrequest',
+  }
+}
+
 /** Refuses a caller whose token lacks the route's scope. */
-export function requireScope(caller: Caller, scope: Scope): void {
+export function requireScope(caller: Caller | PatientCaller, scope: Scope): void {
   if (!caller.scopes.has(scope)) {
     throw new FhirError('ACCESS_DENIED', `This operation needs the scope "${scope}"`)
   }

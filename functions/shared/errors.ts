@@ -10,11 +10,13 @@ export class FhirError extends Error {
   readonly code: SpineCodeName
   readonly diagnostics: string | undefined
   readonly headers: Record<string, string>
+  /** The NHS number of the patient a refused request was about, when the refusing code knows it (audited). */
+  readonly patient: string | undefined
 
   constructor(
     code: SpineCodeName,
     diagnostics?: string,
-    options: { status?: number; headers?: Record<string, string> } = {},
+    options: { status?: number; headers?: Record<string, string>; patient?: string } = {},
   ) {
     super(diagnostics ? `${code}: ${diagnostics}` : code)
     this.name = 'FhirError'
@@ -22,6 +24,7 @@ export class FhirError extends Error {
     this.status = options.status ?? spineCodes[code].status
     this.diagnostics = diagnostics
     this.headers = options.headers ?? {}
+    this.patient = options.patient
   }
 
   /** The response body. */

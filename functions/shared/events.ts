@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge'
 import { envelopeOf } from '../../schemas/events/envelope'
 import { type DetailType, type EventVersion, eventRegistry } from '../../schemas/events/registry'
+import { FhirError } from './errors'
 import type { Clock } from './time'
 
 /** One event to publish: its detail-type, the major to write, and its data. */
@@ -22,12 +23,24 @@ export const eventBridgeClient = new EventBridgeClient({ maxAttempts: 3 })
 
 const MAX_BATCH = 10
 const MAX_ROUNDS = 5
+/** EventBridge: an entry, and a whole PutEvents request, at most 256 KB. */
+export const MAX_EVENT_BYTES = 256 * 1024
+
+/** An entry's size as EventBridge counts it (Source, DetailType, Detail and Resources, UTF-8). */
+export function entrySizeOf(entry: PutEventsRequestEntry): number {
+  let size = 0
+  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])])
+    size += Buffer.byteLength(text ?? '', 'utf8')
+  return entry.Time ? size + 14 : size
+}
 
 /**
  * PutEvents with the DESIGN.md envelope. Each detail is validated with the strict schema
  * of its version before it leaves (a producer bug fails here, not in a consumer), and
  * entries PutEvents reports as failed (FailedEntryCount) are sent again with backoff;
- * if some still fail, publishing throws rather than losing them.
+ * if some still fail, publishing throws rather than losing them. An event over EventBridge's
+ * 256 KB entry limit is refused before anything is sent (413, never a 500 from PutEvents),
+ * and batches are cut so no PutEvents request exceeds 256 KB either.
  */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
@@ -69,9 +82,27 @@ export class EventBridgePublisher implements EventPublisher {
         } satisfies PutEventsRequestEntry,
       }
     })
-    for (let start = 0; start < entries.length; start += MAX_BATCH) {
-      await this.put(entries.slice(start, start + MAX_BATCH).map(({ entry }) => entry))
+    for (const { entry } of entries) {
+      if (entrySizeOf(entry) > MAX_EVENT_BYTES) {
+        throw new FhirError(
+          'PAYLOAD_TOO_LARGE',
+          `The ${entry.DetailType} event this request would publish is larger than EventBridge's 256 KB`,
+        )
+      }
     }
+    let batch: PutEventsRequestEntry[] = []
+    let batchBytes = 0
+    for (const { entry } of entries) {
+      const size = entrySizeOf(entry)
+      if (batch.length === MAX_BATCH || batchBytes + size > MAX_EVENT_BYTES) {
+        await this.put(batch)
+        batch = []
+        batchBytes = 0
+      }
+      batch.push(entry)
+      batchBytes += size
+    }
+    if (batch.length) await this.put(batch)
     return entries.map(({ id }) => id)
   }
 

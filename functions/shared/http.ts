@@ -4,18 +4,28 @@ import middy from '@middy/core'
 import httpEventNormalizer from '@middy/http-event-normalizer'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { decodeJwt } from 'jose'
 import type { FunctionName } from '../../infra/functions'
 import { gatewayMethods } from '../../infra/http-surface'
 import { routes as declaredRoutes, type RouteDeclaration, type routes } from '../../infra/routes'
-import type { Caller } from '../../schemas/auth'
+import type { Caller, PatientCaller } from '../../schemas/auth'
+import { isValidNhsNumber, NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
-import { authenticate, bearerToken, requireScope } from './auth'
+import { authenticateCaller, bearerToken, requireScope } from './auth'
 import { requireCapability } from './capabilities'
 import { FhirError } from './errors'
 import { currentIcs } from './ics'
 import { logger } from './logger'
 import { requestMetricsMiddleware } from './metrics'
-import type { AuditFacts, AuditTrail, RateLimiter } from './ports'
+import type {
+  AuditCaller,
+  AuditEntry,
+  AuditFacts,
+  AuditTrail,
+  OrganisationAuditFacts,
+  RateLimiter,
+  RefusalAuditBudget,
+} from './ports'
 import { type Clock, systemClock } from './time'
 
 /**
@@ -74,16 +84,25 @@ export interface HttpResult {
   headers?: Record<string, string>
   /** Patient data the route read or wrote; each fact becomes an audit record. */
   audit?: AuditFacts[]
+  /** Bulk changes of an organisation that name no patient; audited in the organisation's chain. */
+  organisationAudit?: OrganisationAuditFacts[]
 }
 
 export type RouteImplementation = (request: HttpRequest, caller: Caller) => Promise<HttpResult>
+/** A route that declares `patientAccess`: the caller may be the patient, with their own token. */
+export type PatientRouteImplementation = (
+  request: HttpRequest,
+  caller: Caller | PatientCaller,
+) => Promise<HttpResult>
 export type PublicRouteImplementation = (request: HttpRequest) => Promise<HttpResult>
 
 export interface HttpApiDependencies {
   ics?: () => IcsRuntimeConfig
   audit?: AuditTrail
   rateLimiter?: RateLimiter
-  authenticate?: (token: string, ics: IcsRuntimeConfig) => Promise<Caller>
+  /** Caps how many refused attempts on one patient are audited one by one (all, when absent). */
+  refusalBudget?: RefusalAuditBudget
+  authenticate?: (token: string, ics: IcsRuntimeConfig) => Promise<Caller | PatientCaller>
   clock?: Clock
 }
 
@@ -93,7 +112,9 @@ type RoutesOf<F extends FunctionName> = Extract<(typeof routes)[number], { funct
 export type ImplementationsOf<F extends FunctionName> = {
   [R in RoutesOf<F> as R['operationId']]: R['scope'] extends null
     ? PublicRouteImplementation
-    : RouteImplementation
+    : R extends { patientAccess: true }
+      ? PatientRouteImplementation
+      : RouteImplementation
 }
 
 interface RequestState {
@@ -101,7 +122,9 @@ interface RequestState {
   correlationId: string
   startedAt: number
   route?: RouteDeclaration
-  caller?: Caller
+  caller?: Caller | PatientCaller
+  /** Query parameters as the route reads them (a POST _search's form included), for refusal audits. */
+  query?: Record<string, string[]>
   /** The `Origin` a browser sent, when the ICS allows it (CORS). */
   allowedOrigin?: string
 }
@@ -122,7 +145,10 @@ export function httpApi<F extends FunctionName>(
   return routedHttpHandler(
     fn,
     knownRoutes.filter((route) => route.function === fn),
-    implementations as Record<string, RouteImplementation | PublicRouteImplementation>,
+    implementations as Record<
+      string,
+      RouteImplementation | PatientRouteImplementation | PublicRouteImplementation
+    >,
     deps,
   )
 }
@@ -131,7 +157,10 @@ export function httpApi<F extends FunctionName>(
 export function routedHttpHandler(
   fn: string,
   declared: readonly RouteDeclaration[],
-  implementations: Record<string, RouteImplementation | PublicRouteImplementation>,
+  implementations: Record<
+    string,
+    RouteImplementation | PatientRouteImplementation | PublicRouteImplementation
+  >,
   deps: HttpApiDependencies = {},
 ) {
   for (const route of declared) {
@@ -144,7 +173,7 @@ export function routedHttpHandler(
   const everyRoute = [...knownRoutes, ...declared.filter((route) => !knownRoutes.includes(route))]
   const everyMethod = gatewayMethods(everyRoute)
   const icsOf = deps.ics ?? currentIcs
-  const verify = deps.authenticate ?? authenticate
+  const verify = deps.authenticate ?? authenticateCaller
   const clock = deps.clock ?? systemClock
   const states = new WeakMap<object, RequestState>()
 
@@ -174,6 +203,7 @@ export function routedHttpHandler(
     }
     negotiate(route, request)
     if (found.kind === 'search-post') addFormParameters(event, request)
+    state.query = request.query
 
     let result: HttpResult
     if (route.scope === null) {
@@ -182,21 +212,36 @@ export function routedHttpHandler(
       const ics = icsOf()
       const caller = await verify(bearerToken(request.headers.authorization), ics)
       state.caller = caller
-      logger.appendKeys({ organisation: caller.organisation })
-      requireScope(caller, route.scope)
-      requireCapability(fn, route.operationId, caller.organisation, ics)
+      if (caller.kind === 'patient') {
+        // A patient's token is for the routes that say so; it is never an organisation's.
+        if (!route.patientAccess)
+          throw new FhirError('ACCESS_DENIED', 'This operation does not accept a patient token')
+      } else logger.appendKeys({ organisation: caller.organisation })
+      // Before the scope check, so a flood of wrong-scope requests is limited (and its refusals audited) too.
       if (deps.rateLimiter) {
-        const budget = await deps.rateLimiter.consume(caller.organisation, clock())
+        const key = caller.kind === 'patient' ? `patient-${caller.nhsNumber}` : caller.organisation
+        const budget = await deps.rateLimiter.consume(key, clock())
         if (!budget.allowed) {
-          throw new FhirError('TOO_MANY_REQUESTS', `Rate limit for ${caller.organisation} exceeded`, {
+          throw new FhirError('TOO_MANY_REQUESTS', 'Rate limit exceeded', {
             headers: { 'Retry-After': String(budget.retryAfterSeconds) },
           })
         }
       }
+      requireScope(caller, route.scope)
+      // Capabilities are switched on per organisation; a patient's own request is admitted by its route.
+      if (caller.kind !== 'patient') requireCapability(fn, route.operationId, caller.organisation, ics)
       if (route.hasBody) request.body = bodyOf(event)
-      result = await (implementations[route.operationId] as RouteImplementation)(request, caller)
+      result = await (implementations[route.operationId] as PatientRouteImplementation)(request, caller)
       if (result.audit?.length && deps.audit)
         await appendAudit(deps.audit, result.audit, state, result.status)
+      if (result.organisationAudit?.length && deps.audit) {
+        if (!deps.audit.appendForOrganisation)
+          throw new Error('This audit trail keeps no organisation chains')
+        const recorded = requestRecord(state, result.status)
+        await deps.audit.appendForOrganisation(
+          result.organisationAudit.map((fact) => ({ ...fact, ...recorded })),
+        )
+      }
     }
     const response = toProxyResult(result)
     // HEAD: the GET, run and audited as one, without its body.
@@ -258,25 +303,66 @@ export function routedHttpHandler(
     }
   }
 
+  /** What every audit record of this request says besides what it touched. */
+  function requestRecord(
+    state: RequestState,
+    status: number,
+    caller: AuditCaller = auditCallerOf(state.caller!),
+  ) {
+    return {
+      recordedAt: clock().toISOString(),
+      requestId: state.requestId,
+      correlationId: state.correlationId,
+      operation: state.route!.operationId,
+      caller,
+      status,
+    }
+  }
+
   async function appendAudit(trail: AuditTrail, facts: AuditFacts[], state: RequestState, status: number) {
-    const caller = state.caller!
-    const recordedAt = clock().toISOString()
-    await trail.append(
-      facts.map((fact) => ({
-        ...fact,
-        recordedAt,
-        requestId: state.requestId,
-        correlationId: state.correlationId,
-        operation: state.route!.operationId,
-        caller: {
-          sub: caller.sub,
-          organisation: caller.organisation,
-          purposeOfUse: caller.purposeOfUse,
-          scopes: [...caller.scopes],
-        },
-        status,
-      })),
-    )
+    const recorded = requestRecord(state, status)
+    await trail.append(facts.map((fact) => ({ ...fact, ...recorded })))
+  }
+
+  /**
+   * A refused attempt on patient data (401, 403, 404, 400…, not 429) leaves an audit record
+   * with its outcome in that patient's chain, found where the route declares it
+   * (`patientAt`) or named by the refusing code. An unauthenticated caller is recorded as
+   * such, with its source address and what its token claimed, unverified. The refusal budget
+   * caps how many are recorded one by one per patient and minute. Never changes the answer:
+   * if the trail cannot be written, that is logged.
+   */
+  async function auditRefusal(event: APIGatewayProxyEvent, error: unknown, state: RequestState | undefined) {
+    if (!deps.audit || !state) return
+    const status = error instanceof FhirError ? error.status : 500
+    if (status < 400 || status === 429) return
+    const found = byKey.get(`${event.httpMethod} ${event.resource}`)
+    if (found?.kind === 'options') return // a preflight touches no patient data
+    state.route ??= found?.route
+    if (!state.route || state.route.scope === null) return
+    const patient =
+      (error instanceof FhirError && error.patient) || patientNamedBy(state.route, event, state.query)
+    if (!patient) return
+    try {
+      const admitted = deps.refusalBudget ? await deps.refusalBudget.admit(patient, clock()) : 'record'
+      if (admitted === 'skip') return
+      const caller = state.caller ? auditCallerOf(state.caller) : unauthenticatedCaller(event)
+      const entry: AuditEntry = {
+        patient,
+        action: actionOf(state.route),
+        entities: [],
+        ...requestRecord(state, status, caller),
+        outcomeCode:
+          admitted === 'summarise'
+            ? 'FURTHER_REFUSALS_NOT_RECORDED'
+            : error instanceof FhirError
+              ? error.code
+              : 'INTERNAL_SERVER_ERROR',
+      }
+      await deps.audit.append([entry])
+    } catch (failure) {
+      logger.error('could not audit a refused request', { error: failure })
+    }
   }
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -305,14 +391,138 @@ export function routedHttpHandler(
         }
       },
       after: (request) => finish(request.response!, states.get(request.context)),
-      onError: (request) => {
-        request.response = errorResponse(request.error, states.get(request.context))
-        finish(request.response, states.get(request.context))
+      onError: async (request) => {
+        const state = states.get(request.context)
+        await auditRefusal(request.event, request.error, state)
+        request.response = errorResponse(request.error, state)
+        finish(request.response, state)
       },
     })
     .use(httpHeaderNormalizer())
     .use(httpEventNormalizer())
     .handler(core)
+}
+
+/** The caller as the audit trail records it. */
+function auditCallerOf(caller: Caller | PatientCaller): AuditCaller {
+  if (caller.kind === 'patient') {
+    return {
+      kind: 'patient',
+      sub: caller.sub,
+      organisation: '',
+      purposeOfUse: caller.purposeOfUse,
+      scopes: [...caller.scopes],
+    }
+  }
+  return {
+    sub: caller.sub,
+    organisation: caller.organisation,
+    purposeOfUse: caller.purposeOfUse,
+    scopes: [...caller.scopes],
+  }
+}
+
+/** A caller without a verified token: where the request came from, and what its token claimed (unverified). */
+function unauthenticatedCaller(event: APIGatewayProxyEvent): AuditCaller {
+  const caller: AuditCaller = {
+    kind: 'unauthenticated',
+    sub: '',
+    organisation: '',
+    purposeOfUse: '',
+    scopes: [],
+  }
+  const sourceIp = event.requestContext?.identity?.sourceIp
+  if (typeof sourceIp === 'string' && sourceIp.length <= 64) caller.sourceIp = sourceIp
+  const authorization = headerValue(event.headers ?? {}, 'authorization')
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined
+  if (token && token.length <= 8192) {
+    try {
+      const claims = decodeJwt(token)
+      const text = (value: unknown) => (typeof value === 'string' && value.length <= 64 ? value : undefined)
+      const organisation = text(claims.requesting_organization)
+      const sub = text(claims.sub)
+      if (organisation || sub)
+        caller.claimed = { ...(organisation ? { organisation } : {}), ...(sub ? { sub } : {}) }
+    } catch {
+      // Not a JWT at all: nothing was claimed.
+    }
+  }
+  return caller
+}
+
+/** The FHIR AuditEvent action a route's attempt counts as. */
+function actionOf(route: RouteDeclaration): AuditFacts['action'] {
+  const fhir = route.fhir
+  if (!fhir || !('interaction' in fhir)) return 'E'
+  return ({ read: 'R', 'search-type': 'E', create: 'C', update: 'U', delete: 'D' } as const)[fhir.interaction]
+}
+
+/** The NHS number a query value names: bare, a token in the NHS number system (or none), or `Patient/<nhs>`. */
+function nhsNumberOfParameter(raw: string): string | undefined {
+  const bar = raw.indexOf('|')
+  if (bar >= 0) return [NHS_NUMBER_SYSTEM, ''].includes(raw.slice(0, bar)) ? raw.slice(bar + 1) : undefined
+  const reference = /(?:^|\/)Patient\/(\d{10})$/.exec(raw)
+  return reference ? reference[1] : raw
+}
+
+/** Most JSON nodes searched for an NHS number in a refused request's body. */
+const MAX_NODES_SEARCHED = 10_000
+
+/**
+ * The valid NHS number a request names where its route declares one (`patientAt`), if any.
+ * `query` is the query as the route reads it (a POST _search's form included), when known.
+ */
+function patientNamedBy(
+  route: RouteDeclaration,
+  event: APIGatewayProxyEvent,
+  query: Record<string, string[]> = queryOf(event),
+): string | undefined {
+  const at = route.patientAt
+  let candidate: unknown
+  if (at?.in === 'path') candidate = event.pathParameters?.[at.name]
+  else if (at?.in === 'query') {
+    for (const name of typeof at.name === 'string' ? [at.name] : at.name) {
+      const raw = query[name]?.[0]
+      if (raw !== undefined) candidate = nhsNumberOfParameter(raw)
+      if (candidate !== undefined) break
+    }
+  } else if (at?.in === 'body') candidate = nhsNumberInBody(event)
+  return typeof candidate === 'string' && isValidNhsNumber(candidate) ? candidate : undefined
+}
+
+/** The shallowest identifier in the NHS number system in a JSON body (breadth first), within bounds. */
+function nhsNumberInBody(event: APIGatewayProxyEvent): string | undefined {
+  const raw = event.body ?? ''
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
+  if (
+    text === '' ||
+    Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES ||
+    nestingDepth(text) > MAX_BODY_NESTING
+  )
+    return undefined
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const queue: unknown[] = [body]
+  for (let next = 0; next < queue.length && next < MAX_NODES_SEARCHED; next++) {
+    const node = queue[next]
+    if (typeof node !== 'object' || node === null) continue
+    const record = node as Record<string, unknown>
+    if (
+      record.system === NHS_NUMBER_SYSTEM &&
+      typeof record.value === 'string' &&
+      isValidNhsNumber(record.value)
+    )
+      return record.value
+    for (const child of Array.isArray(node) ? node : Object.values(record)) {
+      if (queue.length >= MAX_NODES_SEARCHED) break
+      queue.push(child)
+    }
+  }
+  return undefined
 }
 
 function finish(response: APIGatewayProxyResult, state: RequestState | undefined) {

@@ -1,4 +1,5 @@
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
+import { LOCAL_DEV_ISSUER } from '../../schemas/ics-policy'
 
 let current: IcsRuntimeConfig | undefined
 
@@ -21,4 +22,13 @@ export function currentIcs(): IcsRuntimeConfig {
 /** Forgets the cached config (tests that switch ICS). */
 export function resetIcsConfig(): void {
   current = undefined
+}
+
+/**
+ * True when this is the local stack (`npm start`): only it trusts the local dev issuer, and
+ * cloud configs may never do so (infra/ics-configs.ts). Local-only leniencies (plain http
+ * to loopback endpoints) key off this, never off an environment variable a deploy could set.
+ */
+export function isLocalIcs(ics: Pick<IcsRuntimeConfig, 'auth'>): boolean {
+  return ics.auth.issuer === LOCAL_DEV_ISSUER
 }

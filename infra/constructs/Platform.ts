@@ -192,6 +192,10 @@ export class Platform extends Construct {
       fn.bindTable(table as TableName, created, access, this.key)
     }
     if (declaration.publishesEvents) fn.bindBus(this.bus, this.key)
+    // The NHS API platform signing key: only the functions that look patients up in PDS may read it.
+    const pds = this.config.pds
+    if ('looksUpPatients' in declaration && declaration.looksUpPatients && pds.source !== 'ics-cache')
+      fn.readSecret(pds.auth.secret)
     // Declared routes and the methods derived from them (HEAD, POST _search, OPTIONS), so the
     // cloud answers exactly what the local gateway answers.
     const served = gatewayMethods(routes).filter((candidate) => candidate.function === name)

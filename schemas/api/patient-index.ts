@@ -54,7 +54,7 @@ const pointerId: ParameterDoc = {
   description: 'Pointer id, `<ODS code>-<16 hex digits>` (the `Location` of a registration)',
   required: true,
   schema: { type: 'string', pattern: '^[A-Z0-9]{3,6}-[0-9a-f]{16}$' },
-  example: 'Y90001-c7147830f5fa589a',
+  example: 'Y90001-b063311784bbfdcc',
 }
 const removalReason = (values: readonly string[], fallback: string): ParameterDoc => ({
   description: `Why the pointers go (\`${fallback}\` when absent)`,
@@ -134,11 +134,17 @@ export const patientIndexApi: OperationDocs<
       {
         code: 'INVALID_RESOURCE',
         status: 400,
-        when: 'The DocumentReference is missing fields or has invalid ones',
+        when: 'The DocumentReference is missing fields or has invalid ones, or content[0].attachment.url is not a public https URL without credentials (2,048 characters at most)',
       },
-      { code: 'INVALID_NHS_NUMBER', when: 'subject.identifier is not a valid NHS number' },
+      {
+        code: 'INVALID_NHS_NUMBER',
+        when: 'subject.identifier is not a valid NHS number, or not one PDS lookup knows',
+      },
       { code: 'INVALID_CODE_SYSTEM', when: 'type.coding is not an ICS record type' },
-      { code: 'AUTHOR_CREDENTIALS_ERROR', when: 'The custodian is not your organisation' },
+      {
+        code: 'AUTHOR_CREDENTIALS_ERROR',
+        when: 'The custodian is not your organisation, or the record type is not one your organisation’s role may hold',
+      },
       { code: 'DUPLICATE_REJECTED', when: 'You already hold a current pointer of this type for the patient' },
     ],
   },

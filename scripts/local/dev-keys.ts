@@ -76,3 +76,37 @@ export async function mintToken(keys: DevKeys, request: TokenRequest): Promise<s
   if (request.notBefore !== undefined) jwt.setNotBefore(request.notBefore)
   return jwt.sign(key)
 }
+
+export interface PatientTokenRequest {
+  /** The patient's NHS number (the token's `sub`). */
+  nhsNumber: string
+  ics: string
+  /** `audit.read` unless given (tests of refusals give others). */
+  scopes?: string
+  /** NHS login identity proofing level; P9 unless given. */
+  proofingLevel?: string
+  ttlSeconds?: number
+}
+
+/**
+ * Mints a patient's own token, NHS-login style, that the local stack accepts (what
+ * `npm run token -- --patient <nhs>` prints): `sub` the NHS number, identity proofing level
+ * P9, scope `audit.read`, and no `requesting_organization`.
+ */
+export async function mintPatientToken(keys: DevKeys, request: PatientTokenRequest): Promise<string> {
+  const key = await importJWK(keys.privateJwk, 'ES256')
+  const now = Math.floor(Date.now() / 1000)
+  return new SignJWT({
+    ics: request.ics,
+    scope: request.scopes ?? 'audit.read',
+    identity_proofing_level: request.proofingLevel ?? 'P9',
+  })
+    .setProtectedHeader({ alg: 'ES256', kid: keys.kid, typ: 'JWT' })
+    .setIssuer(LOCAL_DEV_ISSUER)
+    .setAudience(localAudience(request.ics))
+    .setSubject(request.nhsNumber)
+    .setIssuedAt(now)
+    .setExpirationTime(now + (request.ttlSeconds ?? 3600))
+    .setJti(crypto.randomUUID())
+    .sign(key)
+}

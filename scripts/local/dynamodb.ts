@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import {
   CreateTableCommand,
@@ -8,6 +8,33 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
 import { localTableName, type TableName, tables } from '../../infra/tables'
+import { localGuard } from './local-guard'
+
+/**
+ * Puts the local-only guard (local-guard.ts) in front of dynalite's own request handler: a
+ * page in the developer's browser must not reach the local DynamoDB by DNS rebinding.
+ */
+function guardRequests(server: Server): void {
+  const handlers = server.listeners('request') as ((
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => void)[]
+  server.removeAllListeners('request')
+  const guard = localGuard('127.0.0.1', () => {
+    const address = server.address()
+    return address && typeof address !== 'string' ? address.port : 0
+  })
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const refusal = guard.refusalOf(request, { jsonWrites: false })
+    if (!refusal) {
+      for (const handler of handlers) handler(request, response)
+      return
+    }
+    response.writeHead(refusal.status, { 'Content-Type': 'application/x-amz-json-1.0' })
+    response.end(JSON.stringify({ __type: 'AccessDeniedException', message: refusal.reason }))
+    request.resume()
+  })
+}
 
 /** A running in-process DynamoDB (dynalite): in memory, or on disk under `path`. */
 export interface LocalDynamoDb {
@@ -39,6 +66,7 @@ export async function startLocalDynamoDb(options: { path?: string } = {}): Promi
     throw new Error('dynalite did not create its store through dynalite/db: re-check the atomic-write fix')
   makeItemWritesAtomic(store)
   await finishInterruptedTableCreations(store)
+  guardRequests(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
   if (!address || typeof address === 'string') throw new Error('dynalite did not bind')

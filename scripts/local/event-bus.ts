@@ -14,6 +14,7 @@ import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { correlationHeaders, correlationOf } from '../../functions/shared/correlation'
 import { untilTableActive } from './dynamodb'
 import { type CompiledEventPattern, compileEventPattern } from './event-pattern'
+import { localGuard } from './local-guard'
 
 /** What a rule hands matching events to. */
 export type LocalTarget =
@@ -88,6 +89,14 @@ const TABLE = 'joinup-local-bus'
 const MAX_ENTRIES = 10
 const MAX_ENTRY_BYTES = 256 * 1024
 
+/** A rule name clash, or an attempt to change a declared rule. */
+export class RuleConflict extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'RuleConflict'
+  }
+}
+
 /**
  * A local Amazon EventBridge bus. It speaks the PutEvents JSON protocol, so the handlers'
  * real EventBridge client works through an endpoint override; matches rules with the
@@ -97,7 +106,10 @@ const MAX_ENTRY_BYTES = 256 * 1024
  * anything acknowledged to a producer is delivered after a restart.
  */
 export class LocalEventBus {
-  private readonly rules = new Map<string, { rule: LocalRule; compiled: CompiledEventPattern }>()
+  private readonly rules = new Map<
+    string,
+    { rule: LocalRule; compiled: CompiledEventPattern; declared: boolean }
+  >()
   private server: Server | undefined
   private timer: NodeJS.Timeout | undefined
   private pumping: Promise<void> | undefined
@@ -111,12 +123,24 @@ export class LocalEventBus {
     this.options = { retryBaseMs: 200, maxBackoffMs: 10_000, log: () => {}, ...options }
   }
 
-  /** Adds a rule; an invalid pattern is refused here, as EventBridge refuses it at PutRule. */
-  addRule(rule: LocalRule): void {
-    this.rules.set(rule.name, { rule, compiled: compileEventPattern(rule.pattern) })
+  /**
+   * Adds a rule; an invalid pattern is refused here, as EventBridge refuses it at PutRule.
+   * Names are unique: a rule never replaces another, so a tap cannot take the place of a
+   * declared consumer (infra/event-rules.ts) and silently stop its deliveries.
+   */
+  addRule(rule: LocalRule, options: { declared?: boolean } = {}): void {
+    if (this.rules.has(rule.name)) throw new RuleConflict(`A rule named ${rule.name} exists already`)
+    this.rules.set(rule.name, {
+      rule,
+      compiled: compileEventPattern(rule.pattern),
+      declared: options.declared ?? false,
+    })
   }
 
+  /** Removes a tap; declared rules are immutable (RuleConflict). False when there is no such rule. */
   removeRule(name: string): boolean {
+    if (this.rules.get(name)?.declared)
+      throw new RuleConflict(`${name} is a declared rule and cannot be removed`)
     return this.rules.delete(name)
   }
 
@@ -148,7 +172,17 @@ export class LocalEventBus {
       )
       await untilTableActive(this.options.client, TABLE)
     }
+    let bound = 0
+    const guard = localGuard('127.0.0.1', () => bound)
     this.server = createServer((request, response) => {
+      // The AWS SDK sends neither Origin nor a foreign Host: a browser page does (local-guard.ts).
+      const refusal = guard.refusalOf(request, { jsonWrites: false })
+      if (refusal) {
+        response.writeHead(refusal.status, { 'Content-Type': 'application/x-amz-json-1.1' })
+        response.end(JSON.stringify({ __type: 'AccessDeniedException', message: refusal.reason }))
+        request.resume()
+        return
+      }
       this.handlePutEvents(request)
         .then(({ status, body }) => {
           response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1' })
@@ -165,6 +199,7 @@ export class LocalEventBus {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     const address = this.server.address()
     if (!address || typeof address === 'string') throw new Error('event bus did not bind')
+    bound = address.port
     // Deliveries left pending by a previous run (a crash) go out now.
     this.schedulePump(0)
     return `http://127.0.0.1:${address.port}`

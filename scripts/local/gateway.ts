@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { GATEWAY_MAX_REQUEST_BYTES, gatewayResponses } from '../../infra/gateway-responses'
 import type { GatewayMethod } from '../../infra/http-surface'
 import { operationOutcome } from '../../schemas/fhir/OperationOutcome'
+import { type LocalGuard, localGuard } from './local-guard'
 
 /** A Lambda handler for API Gateway REST proxy events. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>
@@ -39,10 +40,13 @@ interface CompiledRoute extends GatewayRoute {
 export class LocalGateway {
   private readonly routes: CompiledRoute[]
   private server: Server | undefined
+  private guard: LocalGuard | undefined
 
   constructor(
     routes: GatewayRoute[],
     private readonly localEndpoint: LocalEndpoint,
+    /** Local-only paths that take a form body (an OAuth2 token endpoint), besides JSON. */
+    private readonly formPaths: readonly string[] = [],
   ) {
     this.routes = routes
       .map((route) => {
@@ -63,6 +67,8 @@ export class LocalGateway {
   }
 
   async listen(port: number, host: string): Promise<number> {
+    let bound = 0
+    this.guard = localGuard(host, () => bound)
     this.server = createServer((request, response) => {
       this.handle(request, response).catch(() => {
         send(response, 500, operationOutcome('INTERNAL_SERVER_ERROR'), { 'X-Request-ID': randomUUID() })
@@ -91,6 +97,7 @@ export class LocalGateway {
     })
     const address = this.server.address()
     if (!address || typeof address === 'string') throw new Error('gateway did not bind')
+    bound = address.port
     return address.port
   }
 
@@ -118,8 +125,24 @@ export class LocalGateway {
     } catch {
       return sendGatewayResponse(response, 'DEFAULT_4XX', 400)
     }
-    const local = await this.localEndpoint(request, url, body)
-    if (local) return send(response, local.status, local.body, local.headers)
+    // Everything that is not a declared API route is local-only (the admin API, the dev JWKS,
+    // sandbox providers, unknown paths): one guard in front of all of it (local-guard.ts).
+    if (!this.routes.some((route) => route.pattern.test(url.pathname))) {
+      const refusal = this.guard?.refusalOf(request, { formWrites: this.formPaths.includes(url.pathname) })
+      if (refusal) {
+        return send(
+          response,
+          refusal.status,
+          operationOutcome(
+            refusal.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'ACCESS_DENIED',
+            refusal.reason,
+          ),
+          { 'X-Request-ID': randomUUID() },
+        )
+      }
+      const local = await this.localEndpoint(request, url, body)
+      if (local) return send(response, local.status, local.body, local.headers)
+    }
 
     const method = request.method ?? 'GET'
     let matched: { route: CompiledRoute; values: string[] } | undefined

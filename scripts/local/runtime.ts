@@ -17,8 +17,9 @@ import { Scope } from '../../schemas/auth'
 import { IcsConfig, LOCAL_DEV_ISSUER, runtimeConfigOf } from '../../schemas/ics-config'
 import { jwksOf, loadOrCreateDevKeys, localAudience, mintToken } from './dev-keys'
 import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
-import { LocalEventBus } from './event-bus'
+import { LocalEventBus, RuleConflict } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
+import { checkBindHost } from './local-guard'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..')
@@ -28,7 +29,10 @@ const ACCOUNT = '000000000000'
 export interface LocalStackOptions {
   /** 0 picks a free port. */
   port?: number
+  /** Loopback only, unless `allowRemote` (ALLOW_REMOTE=1): the admin endpoints take no credentials. */
   host?: string
+  /** Allows a HOST beyond loopback, with a loud warning; ALLOW_REMOTE=1 when absent. */
+  allowRemote?: boolean
   /** Which infra/ics config to run; the first by name when absent. */
   ics?: string
   /** Keeps DynamoDB data, the bus's deliveries and the dev key here across restarts. */
@@ -85,6 +89,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ics = options.ics ?? icsNames()[0]!
   const config = IcsConfig.parse(JSON.parse(readFileSync(join(ICS_CONFIG_DIR, `${ics}.json`), 'utf8')))
   const host = options.host ?? '127.0.0.1'
+  // Before anything starts: a stack that must not listen there never does.
+  const warning = checkBindHost(host, options.allowRemote ?? process.env.ALLOW_REMOTE === '1')
+  if (warning) console.warn(warning)
   // Lambda runs Node 22; the SDK's "Node 20 support ends" notice is about dev machines (README).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
@@ -159,22 +166,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const deployed = new Set<string>(deployedFunctions(config.capabilities))
   const rules = eventRules.filter((rule) => deployed.has(rule.consumer))
   for (const rule of rules) {
-    bus.addRule({
-      name: rule.name,
-      pattern: patternOf(rule),
-      maxAttempts: rule.delivery.maxReceiveCount,
-      target: {
-        kind: 'consumer',
-        name: rule.consumer,
-        invoke: async (event: SQSEvent) => {
-          const handler = await load<(event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>>(
-            rule.consumer,
-          )
-          const declaration: FunctionDeclaration = functions[rule.consumer]
-          return handler(event, lambdaContext(rule.consumer, declaration.timeoutSeconds ?? 10))
+    bus.addRule(
+      {
+        name: rule.name,
+        pattern: patternOf(rule),
+        maxAttempts: rule.delivery.maxReceiveCount,
+        target: {
+          kind: 'consumer',
+          name: rule.consumer,
+          invoke: async (event: SQSEvent) => {
+            const handler = await load<(event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>>(
+              rule.consumer,
+            )
+            const declaration: FunctionDeclaration = functions[rule.consumer]
+            return handler(event, lambdaContext(rule.consumer, declaration.timeoutSeconds ?? 10))
+          },
         },
       },
-    })
+      { declared: true },
+    )
   }
 
   const gatewayRoutes: GatewayRoute[] = gatewayMethods(routes)
@@ -186,7 +196,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handler: () => load<ProxyHandler>(route.function),
     }))
   let baseUrl = ''
-  const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body))
+  const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body), [
+    LOCAL_TOKEN_PATH,
+  ])
   const port = await gateway.listen(options.port ?? 0, host)
   baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
 
@@ -257,11 +269,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         })
         return { status: 201, body: { name: input.name }, headers: json }
       } catch (error) {
-        return { status: 400, body: { message: String(error) }, headers: json }
+        // A tap never replaces a rule: declared consumers are immutable, names are unique.
+        return {
+          status: error instanceof RuleConflict ? 409 : 400,
+          body: { message: String(error) },
+          headers: json,
+        }
       }
     }
     if (parts[1] === 'rules' && parts.length === 3 && method === 'DELETE') {
-      return { status: bus.removeRule(decodeURIComponent(parts[2]!)) ? 204 : 404, body: '', headers: json }
+      try {
+        return { status: bus.removeRule(decodeURIComponent(parts[2]!)) ? 204 : 404, body: '', headers: json }
+      } catch (error) {
+        return {
+          status: error instanceof RuleConflict ? 409 : 400,
+          body: { message: String(error) },
+          headers: json,
+        }
+      }
     }
     return { status: 404, body: { message: 'No such local endpoint' }, headers: json }
   }

@@ -213,6 +213,7 @@ export function demoPatientRecords(extra = 100): CachedPatient[] {
       gp: 'Y90002',
       pharmacy: 'FX002',
       phone: '01632960123',
+      email: 'janet.smythe@example.com',
       restricted: true,
     },
     {

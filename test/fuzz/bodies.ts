@@ -32,12 +32,43 @@ export function pointerRegistration(callerOds: string | undefined): fc.Arbitrary
           )
         : fc.string({ maxLength: 8 }),
       type: recordTypeCoding,
-      url: fc.constantFrom(
-        'https://fhir.demo-general.example.nhs.uk/R4',
-        'http://example.org/fhir',
-        'ftp://example.org',
-        'javascript:alert(1)',
-        'not a url',
+      url: fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            'https://fhir.demo-general.example.nhs.uk/R4',
+            'http://example.org/fhir',
+            'ftp://example.org',
+            'javascript:alert(1)',
+            'not a url',
+          ),
+        },
+        // Untrusted endpoints (security review, finding 7): metadata, private and loopback
+        // hosts in every notation, credentials, and URLs up to past EventBridge's 256 KB.
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(
+            'http://169.254.169.254/latest/meta-data/',
+            'https://169.254.169.254/',
+            'https://2852039166/',
+            'https://0xa9.0xfe.0xa9.0xfe/',
+            'https://[::ffff:169.254.169.254]/',
+            'https://[fd00:ec2::254]/',
+            'https://user:pass@fhir.example.nhs.uk/R4',
+            'https://10.0.0.1/',
+            'https://127.1/',
+            'http://127.0.0.1:3000/_local/rules',
+            'https://localhost/',
+            'https://metadata.google.internal/',
+            'https://[::1]/',
+          ),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom(2_000, 2_049, 40_000, 240 * 1024, 300 * 1024)
+            .map((length) => `https://fhir.example.nhs.uk/${'a'.repeat(length)}`),
+        },
       ),
       withContent: fc.boolean(),
     })

@@ -115,6 +115,7 @@ function requestText(request: FuzzRequest): string {
   if (request.body) parts.push(request.body.text)
   if (request.credentials.kind === 'header') parts.push(request.credentials.value)
   if ('org' in request.credentials) parts.push(request.credentials.org, ...request.credentials.scopes)
+  if (request.credentials.kind === 'patient') parts.push(request.credentials.nhsNumber)
   return parts.join('\n')
 }
 
@@ -235,7 +236,13 @@ export function brokenInvariants(exchange: Exchange, expectations: Expectations)
   // Security, not just robustness: a protected route answers 2xx only to a valid token with its scope.
   if (status < 300 && served?.scope) {
     const credentials = request.credentials
-    if (credentials.kind !== 'member' || !credentials.scopes.includes(served.scope))
+    // A patient's own token opens only the routes that declare patientAccess, at P9 (schemas/auth.ts).
+    const validPatient =
+      credentials.kind === 'patient' &&
+      served.patientAccess === true &&
+      credentials.proofingLevel === 'P9' &&
+      credentials.scopes.every((scope) => scope === 'audit.read')
+    if (!(credentials.kind === 'member' || validPatient) || !credentials.scopes.includes(served.scope))
       broken.push(
         `protected route ${served.operationId} answered ${status} to ${credentials.kind} credentials`,
       )

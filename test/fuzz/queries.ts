@@ -55,7 +55,22 @@ const VALID_QUERIES: Readonly<Record<string, (callerOds: string | undefined) => 
     searchPatients: () =>
       fc
         .tuple(
-          fc.constantFrom('Smith', 'smith', 'Sm*', 'Smythe', 'Taylor', 'Cuff', "O'Neill", 'Lewis-Clarke'),
+          fc.oneof(
+            {
+              weight: 4,
+              arbitrary: fc.constantFrom(
+                'Smith',
+                'smith',
+                'Sm*',
+                'Smythe',
+                'Taylor',
+                'Cuff',
+                "O'Neill",
+                'Lewis-Clarke',
+              ),
+            },
+            { weight: 1, arbitrary: wildcardTerm },
+          ),
           fc.constantFrom(
             ['eq2010-10-22'],
             ['1931-05-14'],
@@ -125,6 +140,22 @@ const VALID_QUERIES: Readonly<Record<string, (callerOds: string | undefined) => 
         ]),
   }
 
+/**
+ * Wildcard search terms that would make a backtracking matcher hang (security review,
+ * finding 1): runs of up to 64 stars between letters, long tails that almost match a seeded
+ * name, stars in the first two characters, and terms past PDS's 100-character limit.
+ */
+const wildcardTerm: fc.Arbitrary<string> = fc.oneof(
+  fc.integer({ min: 1, max: 64 }).map((stars) => `Le${'*'.repeat(stars)}X`),
+  fc
+    .tuple(
+      fc.constantFrom('Sm', 'Le', 'Ta', 'S', '*', 'Lewis'),
+      fc.array(fc.constantFrom('*', '**', 'e', 'E', 'i', '-', "'"), { maxLength: 60 }),
+    )
+    .map(([start, rest]) => `${start}${rest.join('')}`),
+  fc.integer({ min: 90, max: 130 }).map((length) => `Sm${'i*'.repeat(length).slice(0, length)}`),
+)
+
 /** Plausible, not necessarily valid, values for a declared search parameter: by name, then by type. */
 function plausibleValue(param: SearchParam, callerOds: string | undefined): fc.Arbitrary<string> {
   switch (param.name) {
@@ -166,13 +197,13 @@ function plausibleValue(param: SearchParam, callerOds: string | undefined): fc.A
         fc.constantFrom('abc', 'e30', 'eyJ9', '', '1', ...EDGE_NUMBERS),
       )
     case 'family':
-      return fc.constantFrom('Smith', 'SMITH', 'Sm*', 'S*', '*', 'Taylor')
+      return fc.oneof(fc.constantFrom('Smith', 'SMITH', 'Sm*', 'S*', '*', 'Taylor'), wildcardTerm)
     case 'given':
-      return fc.constantFrom('Jane', 'Ja*', 'J', '')
+      return fc.oneof(fc.constantFrom('Jane', 'Ja*', 'J', ''), wildcardTerm)
     case 'gender':
       return fc.constantFrom('male', 'female', 'other', 'unknown', 'MALE', 'f')
     case 'address-postalcode':
-      return fc.constantFrom('LS1 6AE', 'ls16ae', 'LS1*', 'ZZ99 9ZZ')
+      return fc.oneof(fc.constantFrom('LS1 6AE', 'ls16ae', 'LS1*', 'ZZ99 9ZZ'), wildcardTerm)
     case '_fuzzy-match':
     case '_exact-match':
       return fc.constantFrom('true', 'false', 'TRUE', '1', '')

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { type RouteDeclaration, routes } from '../../infra/routes'
 import { type FuzzBody, fuzzBody } from './bodies'
 import { encodeComponent, hugeText, nastyText, PROTOTYPE_NAMES, RAW_PERCENT_ENCODINGS } from './hostile'
-import { MEMBERS, nhsNumberLike, odsCodeLike, SCOPES } from './identifiers'
+import { MEMBERS, nhsNumberLike, odsCodeLike, SCOPES, SEEDED_NHS_NUMBERS } from './identifiers'
 import { MAX_COMPONENT, queryFor } from './queries'
 
 /** Methods tried on every path: routes declare GET, POST, PUT and DELETE; PATCH never matches one. */
@@ -26,6 +26,8 @@ export type Credentials =
   | { kind: 'none' }
   /** A raw Authorization header value: garbage, other schemes, broken bearer syntax. */
   | { kind: 'header'; value: string }
+  /** A patient's own token (NHS-login style): their NHS number, a proofing level, scopes. */
+  | { kind: 'patient'; nhsNumber: string; proofingLevel: string; scopes: string[] }
 
 /** One generated request. `target` is the path and query exactly as sent (already percent-encoded). */
 export interface FuzzRequest {
@@ -67,8 +69,10 @@ function credentialsFor(route: RouteDeclaration | undefined): fc.Arbitrary<Crede
     .map(({ withRouteScope, others }) =>
       withRouteScope && route?.scope ? [...new Set([route.scope, ...others])] : others,
     )
-  const token = (kind: Exclude<Credentials['kind'], 'none' | 'header'>, org: fc.Arbitrary<string>) =>
-    fc.record({ kind: fc.constant(kind), org, scopes })
+  const token = (
+    kind: Exclude<Credentials['kind'], 'none' | 'header' | 'patient'>,
+    org: fc.Arbitrary<string>,
+  ) => fc.record({ kind: fc.constant(kind), org, scopes })
   const member = fc.constantFrom(...MEMBERS)
   return fc.oneof(
     { weight: 60, arbitrary: token('member', member) },
@@ -103,6 +107,25 @@ function credentialsFor(route: RouteDeclaration | undefined): fc.Arbitrary<Crede
     { weight: 2, arbitrary: token('non-member', fc.constantFrom('ZZ999', 'A12', 'x', '', 'Y90001 ')) },
     { weight: 2, arbitrary: token('foreign-key', member) },
     { weight: 2, arbitrary: token('alg-none', member) },
+    // Patient tokens: mostly P9 with audit.read for a seeded patient, sometimes weaker or wider.
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('patient' as const),
+        nhsNumber: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...SEEDED_NHS_NUMBERS) },
+          { weight: 1, arbitrary: nhsNumberLike },
+        ),
+        proofingLevel: fc.oneof(
+          { weight: 6, arbitrary: fc.constant('P9') },
+          { weight: 1, arbitrary: fc.constantFrom('P5', 'P0', 'p9', '') },
+        ),
+        scopes: fc.oneof(
+          { weight: 6, arbitrary: fc.constant<string[]>(['audit.read']) },
+          { weight: 1, arbitrary: fc.subarray([...SCOPES], { maxLength: 3 }) },
+        ),
+      }),
+    },
   )
 }
 
@@ -284,7 +307,9 @@ export function describeRequest(request: FuzzRequest): string {
       ? 'no token'
       : request.credentials.kind === 'header'
         ? `Authorization ${clip(request.credentials.value, 60)}`
-        : `${request.credentials.kind} token ${request.credentials.org} [${request.credentials.scopes.join(' ')}]`
+        : request.credentials.kind === 'patient'
+          ? `patient token ${request.credentials.nhsNumber} ${request.credentials.proofingLevel} [${request.credentials.scopes.join(' ')}]`
+          : `${request.credentials.kind} token ${request.credentials.org} [${request.credentials.scopes.join(' ')}]`
   const headers = Object.entries(request.headers)
     .map(([name, value]) => `${name}: ${clip(value, 60)}`)
     .join(', ')

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
-import { type DevKeys, loadOrCreateDevKeys, mintToken } from '../../scripts/local/dev-keys'
+import { type DevKeys, loadOrCreateDevKeys, mintPatientToken, mintToken } from '../../scripts/local/dev-keys'
 import type { Credentials, FuzzRequest } from './requests'
 
 /** What came back for one request: enough for the invariants, nothing kept after them. */
@@ -57,6 +57,14 @@ export class TokenMint {
   private async mint(credentials: Credentials): Promise<string | undefined> {
     if (credentials.kind === 'none') return undefined
     if (credentials.kind === 'header') return credentials.value
+    if (credentials.kind === 'patient') {
+      return `Bearer ${await mintPatientToken(this.keys, {
+        nhsNumber: credentials.nhsNumber,
+        ics: ICS,
+        proofingLevel: credentials.proofingLevel,
+        scopes: credentials.scopes.join(' '),
+      })}`
+    }
     const request = { org: credentials.org, scopes: credentials.scopes.join(' '), ics: ICS }
     const now = Math.floor(Date.now() / 1000)
     switch (credentials.kind) {

@@ -577,8 +577,9 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
   })
 
   describe('national PDS key', () => {
-    it('lets only the PDS lookup function read the NHS API platform secret, and only that secret', () => {
-      // Prepare
+    it('lets only the functions that look patients up in PDS read the NHS API platform secret, and only that secret', () => {
+      // Prepare: the functions infra/functions.ts declares with looksUpPatients (lookup, the
+      // patient index's restricted-patient rule, the audit trail's care relationships)
       const grants = resourcesOf(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
         statementsOf(policy.Properties?.PolicyDocument)
           .filter((statement) =>
@@ -586,22 +587,28 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
           )
           .map((statement) => ({ roles: list(policy.Properties?.Roles).map(render), statement })),
       )
-      const lookupRole = render(
-        resource(template, logicalIdAt(template, 'AWS::Lambda::Function', '/patientLookup/Function/Resource'))
-          .Properties?.Role,
-      ).replace(/^\$\{(.+)\.Arn\}$/, '$${$1}')
+      const roleOf = (name: string) =>
+        render(
+          resource(template, logicalIdAt(template, 'AWS::Lambda::Function', `/${name}/Function/Resource`))
+            .Properties?.Role,
+        ).replace(/^\$\{(.+)\.Arn\}$/, '$${$1}')
+      const lookingUp = deployedFunctions(config.capabilities).filter(
+        (name) => (functions[name] as { looksUpPatients?: boolean }).looksUpPatients,
+      )
 
       // Assess
       if (config.pds.source === 'ics-cache') {
         expect(grants).toEqual([])
         return
       }
-      expect(grants).toHaveLength(1)
-      expect(grants[0]!.roles).toEqual([lookupRole])
-      expect(list(grants[0]!.statement.Action)).toEqual(['secretsmanager:GetSecretValue'])
-      expect(list(grants[0]!.statement.Resource).map(render)).toEqual([
-        expect.stringMatching(new RegExp(`:secret:${config.pds.auth.secret}-\\?{6}$`)),
-      ])
+      expect(lookingUp).toContain('patientLookup')
+      expect(grants.flatMap((grant) => grant.roles).sort()).toEqual(lookingUp.map(roleOf).sort())
+      for (const grant of grants) {
+        expect(list(grant.statement.Action)).toEqual(['secretsmanager:GetSecretValue'])
+        expect(list(grant.statement.Resource).map(render)).toEqual([
+          expect.stringMatching(new RegExp(`:secret:${config.pds.auth.secret}-\\?{6}$`)),
+        ])
+      }
     })
   })
 })

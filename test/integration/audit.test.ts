@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { knownToPds } from '../support/pds'
 import { bootStack, type RunningStack } from './harness'
 
 const run = promisify(execFile)
@@ -33,8 +34,9 @@ interface AuditBundle {
   }[]
 }
 
-async function auditOf(nhsNumber: string, cursor = ''): Promise<AuditBundle> {
-  const response = await running.request(`/AuditEvent?patient=${nhsNumber}${cursor}`, { token: auditor })
+/** A patient's trail as `token` (by default the IG lead of Y90001) may read it. */
+async function auditOf(nhsNumber: string, cursor = '', token = auditor): Promise<AuditBundle> {
+  const response = await running.request(`/AuditEvent?patient=${nhsNumber}${cursor}`, { token })
   expect(response.status).toBe(200)
   return (await response.json()) as AuditBundle
 }
@@ -61,8 +63,12 @@ describe('the audit trail', () => {
     const patient = DEMO_PATIENTS.deceased
     const reader = await running.token('NX001', 'patient.read', { sub: 'dr-jones@NX001' })
     await running.request(`/Patient/${patient}`, { token: reader })
-    // Act
-    const bundle = await auditOf(patient)
+    // Act: NX001's own IG lead (other organisations see NX001's staff reduced to NX001)
+    const bundle = await auditOf(
+      patient,
+      '',
+      await running.token('NX001', 'audit.read', { sub: 'ig-lead@NX001' }),
+    )
     // Assess
     const read = bundle.entry
       .map((entry) => entry.resource)
@@ -74,6 +80,7 @@ describe('the audit trail', () => {
 
   it('records the pointer registrations and searches too', async () => {
     const patient = testRangeNhsNumbers(150).at(-1)!
+    await knownToPds(running.baseUrl, [patient])
     await running.request('/DocumentReference', {
       method: 'POST',
       token: await running.token('RX9', 'pointer.write'),
@@ -86,7 +93,10 @@ describe('the audit trail', () => {
         custodian: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RX9' } },
       }),
     })
-    const operations = (await auditOf(patient)).entry.map((entry) => entry.resource.subtype[1]!.code)
+    // Read by the hospital, which now holds a record about the patient (a care relationship).
+    const operations = (await auditOf(patient, '', await running.token('RX9', 'audit.read'))).entry.map(
+      (entry) => entry.resource.subtype[1]!.code,
+    )
     expect(operations).toContain('registerPointer')
   })
 
@@ -95,10 +105,11 @@ describe('the audit trail', () => {
     const patient = DEMO_PATIENTS.supersededBy
     const reader = await running.token('NX001', 'patient.read')
     for (let i = 0; i < 25; i++) await running.request(`/Patient/${patient}`, { token: reader })
-    // Act
-    const first = await auditOf(patient)
+    // Act: read by the patient's GP practice, which sees the whole trail
+    const gp = await running.token('Y90002', 'audit.read')
+    const first = await auditOf(patient, '', gp)
     const next = new URL(first.link.find((link) => link.relation === 'next')!.url)
-    const second = await auditOf(patient, `&_cursor=${next.searchParams.get('_cursor')}`)
+    const second = await auditOf(patient, `&_cursor=${next.searchParams.get('_cursor')}`, gp)
     // Assess: sequence numbers run down without a gap across the pages
     const seqs = [...first.entry, ...second.entry].map(
       (entry) =>

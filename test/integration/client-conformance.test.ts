@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
 import { SNOMED } from '../../schemas/fhir/recordTypes'
 import { testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { knownToPds } from '../support/pds'
 import { bootStack, eventually, type RunningStack } from './harness'
 
 // What off-the-shelf FHIR clients and browsers rely on around the resources themselves:
@@ -23,6 +24,8 @@ interface SearchBundle {
 beforeAll(async () => {
   running = await bootStack({ corsOrigins: [PARTNER_ORIGIN] })
   token = await running.token('Y90001', 'patient.read record.read pointer.write audit.read')
+  // The index takes pointers only for patients PDS lookup knows (the PDS sync delivers them).
+  await knownToPds(running.baseUrl, spare)
 })
 afterAll(() => running.stop())
 
@@ -262,7 +265,8 @@ describe('pointers by id', () => {
       body: JSON.stringify({
         resourceType: 'DocumentReference',
         status: 'current',
-        type: { coding: [{ system: SNOMED, code: '736253002' }] },
+        // An end of life care coordination summary: a type a hospital may announce.
+        type: { coding: [{ system: SNOMED, code: '861421000000109' }] },
         subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: patient } },
         custodian: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RX9' } },
       }),

@@ -23,6 +23,7 @@ import { RECORD_TYPES, type RecordType } from '../../schemas/fhir/recordTypes'
 import { type DevKeys, loadOrCreateDevKeys, mintToken } from '../../scripts/local/dev-keys'
 import { startLocalDynamoDb } from '../../scripts/local/dynamodb'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { knownToPds } from '../support/pds'
 
 // Crash safety (issue 5, item 7; the guarantee is written down in CRASH-SAFETY.md beside
 // this file). `npm start` runs as a child process with DATA_DIR, is SIGKILLed in the middle
@@ -510,6 +511,8 @@ describe('a SIGKILL in the middle of concurrent writes, with DATA_DIR', () => {
     const first = CrashableProcess.stack(dataDir, await freePort())
     const firstUrl = await first.ready()
     keys = await loadOrCreateDevKeys(dataDir)
+    // The index takes pointers only for patients PDS lookup knows: the PDS sync delivers these first.
+    await knownToPds(firstUrl, REGISTERED_PATIENTS)
     // Act: concurrent writes; SIGKILL once hundreds are acknowledged; restart on the same DATA_DIR
     run = await loadUntilCrash(firstUrl, keys, () => first.crash())
     backlog = await backlogOf(dataDir)

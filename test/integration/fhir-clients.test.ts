@@ -113,7 +113,8 @@ describe("SMART's fhirclient", () => {
     expect(pages.at(-1)!.link?.some((link) => link.relation === 'next')).toBe(false)
     expect(pages.at(-1)!.total).toBe(pages.length)
     // create, read back, delete
-    const created = (await client.create(registration('1382601000000107') as never)) as Resource
+    // An appointment record: a type a pharmacy may announce (ICS config recordTypesByRole).
+    const created = (await client.create(registration('749001000000101') as never)) as Resource
     const readBack = await eventually(async () => {
       try {
         return (await client.request(`DocumentReference/${created.id}`)) as Resource

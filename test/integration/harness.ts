@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject } from 'vitest'
-import { loadOrCreateDevKeys, mintToken } from '../../scripts/local/dev-keys'
+import { loadOrCreateDevKeys, mintPatientToken, mintToken } from '../../scripts/local/dev-keys'
 import { type LocalStack, startLocalStack } from '../../scripts/local/runtime'
 import { demoSeed } from '../../scripts/seed/demoSeed'
 
@@ -15,6 +15,8 @@ export interface RunningStack {
     scopes: string,
     options?: { ics?: string; sub?: string; ttlSeconds?: number },
   ): Promise<string>
+  /** A patient's own token (NHS-login style), as `npm run token -- --patient <nhs>` mints one. */
+  patientToken(nhsNumber: string, options?: { scopes?: string; proofingLevel?: string }): Promise<string>
   /** fetch against the stack, with a bearer token when one is given. */
   request(path: string, init?: RequestInit & { token?: string }): Promise<Response>
   stop(): Promise<void>
@@ -50,6 +52,7 @@ export async function bootStack(
         sub: extra.sub,
         ttlSeconds: extra.ttlSeconds,
       }),
+    patientToken: (nhsNumber, extra = {}) => mintPatientToken(keys, { nhsNumber, ics: 'demo', ...extra }),
     request: async (path, init = {}) => {
       const { token, headers, ...rest } = init
       const response = await fetch(`${stack.baseUrl}${path}`, {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import { RECORD_TYPES, SNOMED } from '../../schemas/fhir/recordTypes'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { knownToPds } from '../support/pds'
 import { bootStack, eventually, type RunningStack } from './harness'
 
 let running: RunningStack
@@ -17,6 +18,8 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   })
   reader = await running.token('NX001', 'record.read')
+  // The index takes pointers only for patients PDS lookup knows (the PDS sync delivers them).
+  await knownToPds(running.baseUrl, spare)
 })
 afterAll(async () => {
   bus.destroy()

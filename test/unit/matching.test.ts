@@ -71,7 +71,7 @@ describe('scoreExact', () => {
 
   it('scores a wildcard match above 0 and below 1', () => {
     // Prepare
-    const search = criteria({ family: { text: 'SM', pattern: /^SM.*/, raw: 'Sm*' } })
+    const search = criteria({ family: { text: 'SM', pattern: { segments: ['SM', ''] }, raw: 'Sm*' } })
 
     // Act
     const score = scoreExact(search, JANE_SMITH)
@@ -83,8 +83,8 @@ describe('scoreExact', () => {
 
   it('scores a longer wildcard prefix higher than a shorter one', () => {
     // Prepare
-    const short = criteria({ family: { text: 'SM', pattern: /^SM.*/, raw: 'Sm*' } })
-    const long = criteria({ family: { text: 'SMIT', pattern: /^SMIT.*/, raw: 'Smit*' } })
+    const short = criteria({ family: { text: 'SM', pattern: { segments: ['SM', ''] }, raw: 'Sm*' } })
+    const long = criteria({ family: { text: 'SMIT', pattern: { segments: ['SMIT', ''] }, raw: 'Smit*' } })
 
     // Act, Assess
     expect(scoreExact(long, JANE_SMITH)!).toBeGreaterThan(scoreExact(short, JANE_SMITH)!)
@@ -102,7 +102,7 @@ describe('scoreExact', () => {
     ['postcode', { family: text('SMITH'), postcode: text('LS27EE') }, JANE_SMITH],
     [
       'wildcard',
-      { family: { text: 'SMTH', pattern: /^SM.*TH$/, raw: 'Sm*th' } },
+      { family: { text: 'SMTH', pattern: { segments: ['SM', 'TH'] }, raw: 'Sm*th' } },
       { ...JANE_SMITH, family: 'SMITHS' },
     ],
   ])('answers undefined when the %s misses', (_label, overrides, fields) => {

@@ -11,6 +11,7 @@ import { RecordHolderRemovedV1 } from '../../schemas/events/RecordHolderRemoved/
 import { Pointer } from '../../schemas/fhir/DocumentReference'
 import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import { LOCAL_RECORD_TYPES, type RecordType, recordTypeOf, SNOMED } from '../../schemas/fhir/recordTypes'
+import { memoryDirectory } from '../support/memory-directory'
 import { MemoryPatientIndex } from '../support/memory-index'
 import { testIcs } from '../support/tokens'
 
@@ -44,13 +45,15 @@ class RecordingPublisher implements EventPublisher {
   }
 }
 
-const callerFrom = (organisation: string): Caller => ({
-  sub: 'clinician-1',
-  organisation,
-  ics: 'demo',
-  scopes: new Set(['pointer.write']),
-  purposeOfUse: 'directcare',
-})
+function callerFrom(organisation: string): Caller {
+  return {
+    sub: 'clinician-1',
+    organisation,
+    ics: 'demo',
+    scopes: new Set(['pointer.write']),
+    purposeOfUse: 'directcare',
+  }
+}
 
 let index: MemoryPatientIndex
 let publisher: RecordingPublisher
@@ -94,8 +97,22 @@ async function refusalOf(promise: Promise<unknown>): Promise<FhirError> {
   return error as FhirError
 }
 
+const DIRECTORY = memoryDirectory()
+const READER = { ...callerFrom('NX001'), scopes: new Set(['record.read']) }
+
 const search = (query: Record<string, string[]>) =>
-  searchPointers(query, BASE_URL, { index, ics: ICS, clock: () => NOW })
+  searchPointers(
+    query,
+    BASE_URL,
+    READER,
+    { requestId: 'req-1', correlationId: CONTEXT.correlationId },
+    {
+      index,
+      ics: ICS,
+      clock: () => NOW,
+      directory: DIRECTORY,
+    },
+  )
 
 const bySubject = (nhsNumber = PATIENT) => ({ 'subject:identifier': [`${NHS_NUMBER_SYSTEM}|${nhsNumber}`] })
 
@@ -318,6 +335,8 @@ const register = (body: unknown, organisation = 'RX9') =>
     index,
     publisher,
     clock: () => new Date('2026-11-21T12:00:00Z'),
+    directory: DIRECTORY,
+    ics: ICS,
   })
 
 describe('registerPointer', () => {
@@ -350,12 +369,14 @@ describe('registerPointer', () => {
 
   it('takes the ICS display for a known code, whatever display the producer sent', async () => {
     // Prepare
+    // (a GP practice: the summary record is a GP's record type)
     const body = registration({
       type: { coding: [{ system: SNOMED, code: SUMMARY_RECORD.code, display: 'GP notes' }] },
+      custodian: { identifier: { system: ODS_CODE_SYSTEM, value: 'Y90001' } },
     })
 
     // Act
-    await register(body)
+    await register(body, 'Y90001')
 
     // Assess
     expect(publisher.events()[0]?.data).toMatchObject({ recordType: SUMMARY_RECORD })
@@ -456,6 +477,8 @@ const withdraw = (query: Record<string, string[]>, organisation = 'RX9') =>
     index,
     publisher,
     clock: () => new Date('2026-11-21T12:00:00Z'),
+    directory: DIRECTORY,
+    ics: ICS,
   })
 
 const custodian = (ods: string) => ({ 'custodian:identifier': [`${ODS_CODE_SYSTEM}|${ods}`] })

@@ -1,18 +1,24 @@
 import { createHash } from 'node:crypto'
-import type { AuditEntry } from '../ports'
+import type { AuditEntry, OrganisationAuditEntry } from '../ports'
 
 /** `prevHash` of the first record in a patient's chain. */
 export const GENESIS_HASH = '0'.repeat(64)
 
-/** One stored audit record: the entry plus its place in the patient's chain. */
-export interface AuditRecord extends AuditEntry {
-  /** 1, 2, 3… per patient. */
+/** A record's place in its chain. */
+export interface ChainLink {
+  /** 1, 2, 3… per chain (patient or organisation). */
   seq: number
-  /** SHA-256 of the previous record for this patient (GENESIS_HASH for the first). */
+  /** SHA-256 of the previous record of the chain (GENESIS_HASH for the first). */
   prevHash: string
   /** SHA-256 of this record's canonical JSON, without `hash` itself. */
   hash: string
 }
+
+/** One stored audit record: the entry plus its place in the patient's chain. */
+export interface AuditRecord extends AuditEntry, ChainLink {}
+
+/** One stored record of an organisation's chain (bulk changes). */
+export interface OrganisationAuditRecord extends OrganisationAuditEntry, ChainLink {}
 
 /** JSON with object keys sorted at every level, so a record always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -27,16 +33,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The hash a record must carry. */
-export function hashOf(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
+export function hashOf(record: Omit<ChainLink, 'hash'> & { hash?: string }): string {
   const { hash: _hash, ...content } = record
   return createHash('sha256').update(canonicalJson(content)).digest('hex')
 }
 
-/** Links an entry after `previous` (undefined for a patient's first record). */
-export function chainAfter(
-  previous: Pick<AuditRecord, 'seq' | 'hash'> | undefined,
-  entry: AuditEntry,
-): AuditRecord {
+/** Links an entry after `previous` (undefined for a chain's first record). */
+export function chainAfter<E extends object = AuditEntry>(
+  previous: Pick<ChainLink, 'seq' | 'hash'> | undefined,
+  entry: E,
+): E & ChainLink {
   const unhashed = { ...entry, seq: (previous?.seq ?? 0) + 1, prevHash: previous?.hash ?? GENESIS_HASH }
   return { ...unhashed, hash: hashOf(unhashed) }
 }
@@ -49,8 +55,8 @@ export type ChainVerdict =
  * Re-computes a patient's chain, oldest first, and reports the first broken link: the
  * lowest sequence number whose record is missing, out of place, altered or unlinked.
  */
-export function verifyChain(records: readonly AuditRecord[]): ChainVerdict {
-  let previous: AuditRecord | undefined
+export function verifyChain(records: readonly ChainLink[]): ChainVerdict {
+  let previous: ChainLink | undefined
   for (const record of records) {
     const expectedSeq = (previous?.seq ?? 0) + 1
     if (record.seq !== expectedSeq) {
@@ -69,6 +75,6 @@ export function verifyChain(records: readonly AuditRecord[]): ChainVerdict {
   return { intact: true, records: records.length }
 }
 
-function broken(records: readonly AuditRecord[], seq: number, reason: string): ChainVerdict {
+function broken(records: readonly ChainLink[], seq: number, reason: string): ChainVerdict {
   return { intact: false, records: records.length, brokenAt: seq, reason }
 }

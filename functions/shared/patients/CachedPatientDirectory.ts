@@ -1,6 +1,6 @@
 import type { Patient } from '../../../schemas/fhir/Patient'
 import { FhirError } from '../errors'
-import { isRestricted } from './confidentiality'
+import { isRestricted, searchUsesWithheldFields } from './confidentiality'
 import { scoreExact, scoreFuzzy } from './matching'
 import type { CachedPatient, CandidatePage, PatientCache } from './PatientCache'
 import { familyPrefixOf, searchFieldsOf } from './PatientCache'
@@ -36,8 +36,8 @@ export class CachedPatientDirectory implements PatientDirectory {
     const page = criteria.fuzzy ? await this.fuzzyCandidates(criteria) : await this.exactCandidates(criteria)
     if (page.truncated) return { kind: 'too-many' }
     const score = criteria.fuzzy ? scoreFuzzy : scoreExact
-    // PDS never returns a restricted patient to a search by postcode or GP practice.
-    const hidesRestricted = criteria.postcode !== undefined || criteria.generalPractitioner !== undefined
+    // No search on a field PDS withholds may find a restricted patient (confidentiality.ts).
+    const hidesRestricted = searchUsesWithheldFields(criteria)
     const matches: ScoredPatient[] = []
     for (const patient of page.patients) {
       if (hidesRestricted && isRestricted(patient)) continue

@@ -1,11 +1,22 @@
 import type { Patient } from '../../../schemas/fhir/Patient'
 
+/**
+ * A `*` wildcard search term as plain data (never a RegExp built from input): the literal
+ * runs between the stars, normalised, with runs of stars collapsed. A value matches when it
+ * starts with the first segment, ends with the last (`''` when the term ended with `*`) and
+ * holds the others in order between them (matching.ts `wildcardMatches`, linear, no backtracking).
+ */
+export interface WildcardPattern {
+  /** At least two segments; the first holds the two or more characters PDS requires before a `*`. */
+  segments: string[]
+}
+
 /** A name or postcode as searched, normalised; `*` wildcards become a pattern. */
 export interface TextCriterion {
   /** Normalised text without wildcards (the literal letters searched for). */
   text: string
   /** Present when the search used `*`: matches the normalised value from its start. */
-  pattern?: RegExp
+  pattern?: WildcardPattern
   /** As the caller sent it, for passing the search on to the national PDS. */
   raw?: string
 }

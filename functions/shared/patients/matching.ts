@@ -1,4 +1,4 @@
-import type { PatientSearchCriteria, TextCriterion } from './PatientDirectory'
+import type { PatientSearchCriteria, TextCriterion, WildcardPattern } from './PatientDirectory'
 
 /** The searchable facts of one cached patient, normalised as the criteria are. */
 export interface SearchFields {
@@ -23,9 +23,44 @@ export function normalisePostcode(postcode: string): string {
   return postcode.toUpperCase().replace(/[^A-Z0-9]/g, '')
 }
 
+/**
+ * Whether a normalised value matches a wildcard pattern. Each inner segment is placed at its
+ * leftmost occurrence after the previous one: for `*`-only patterns that is always safe, so
+ * the match never backtracks. At most one `indexOf` per segment, over a value and a pattern
+ * of at most 100 characters each (searchCriteria.ts): no input makes it slow.
+ */
+export function wildcardMatches(pattern: WildcardPattern, value: string): boolean {
+  const { segments } = pattern
+  const first = segments[0] ?? ''
+  if (segments.length === 1) return value === first
+  const last = segments[segments.length - 1] ?? ''
+  if (value.length < first.length + last.length || !value.startsWith(first) || !value.endsWith(last)) {
+    return false
+  }
+  let position = first.length
+  const end = value.length - last.length
+  for (let index = 1; index < segments.length - 1; index++) {
+    const segment = segments[index] ?? ''
+    const found = value.indexOf(segment, position)
+    if (found < 0 || found + segment.length > end) return false
+    position = found + segment.length
+  }
+  return true
+}
+
+/**
+ * A wildcard term as a pattern: split at the stars, each part normalised, empty inner parts
+ * (runs of stars, or characters the normalisation drops) removed. `Le**X` and `Le*-*X` are `Le*X`.
+ */
+export function wildcardPatternOf(raw: string, normalise: (text: string) => string): WildcardPattern {
+  const parts = raw.split('*').map(normalise)
+  const inner = parts.slice(1, -1).filter((part) => part.length > 0)
+  return { segments: [parts[0] ?? '', ...inner, parts[parts.length - 1] ?? ''] }
+}
+
 function textMatches(criterion: TextCriterion, value: string | undefined): boolean {
   if (value === undefined) return false
-  return criterion.pattern ? criterion.pattern.test(value) : value === criterion.text
+  return criterion.pattern ? wildcardMatches(criterion.pattern, value) : value === criterion.text
 }
 
 /** How much of the value the criterion pinned down: 1 for equality, less for a wildcard. */
