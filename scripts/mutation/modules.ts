@@ -46,6 +46,15 @@ export const mutationModules = {
     mutate: ['schemas/fhir/identifiers.ts'],
     tests: ['test/unit/identifiers.test.ts', 'test/unit/nhs-number.test.ts'],
   },
+  'restricted-patients': {
+    why: 'S-flagged patients: a wrong line shows a restricted patient’s address, telecom or GP',
+    mutate: ['functions/shared/patients/confidentiality.ts'],
+    tests: [
+      'test/unit/confidentiality.test.ts',
+      'test/unit/lookup.test.ts',
+      'test/unit/patient-lookup-handler.test.ts',
+    ],
+  },
 } satisfies Record<string, MutationModule>
 
 export type MutationModuleName = keyof typeof mutationModules

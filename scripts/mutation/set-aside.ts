@@ -243,4 +243,15 @@ export const setAsideMutants: readonly SetAsideMutant[] = [
     kind: 'message-only',
     why: 'the zod issue message of a refused ODS code; the tests assert the refusal',
   },
+
+  // functions/shared/patients/confidentiality.ts
+  {
+    file: 'functions/shared/patients/confidentiality.ts',
+    mutator: 'ArrayDeclaration',
+    original: '[]',
+    replacement: '["Stryker was here"]',
+    occurrences: 2,
+    kind: 'equivalent',
+    why: 'the fallbacks for a missing security list and a missing extension list: a string has neither `system` nor `url`, so it matches nothing, as the empty list does',
+  },
 ]
