@@ -183,7 +183,7 @@ describe('authenticate', () => {
     )
 
     // Assess
-    expect(caller).toEqual({
+    expect(caller).toMatchObject({
       sub: 'dr-a',
       organisation: 'NX001',
       ics: 'demo',
@@ -271,16 +271,20 @@ describe('authenticate', () => {
     expect(error.diagnostics).toMatch(/malformed/)
   })
 
-  it('refuses a signed token that lacks a claim, naming the claim', async () => {
+  it.each([
+    ['without a scope', { scope: undefined }, 'scope'],
+    [
+      'with a requesting_organization that is not an ODS code',
+      { requesting_organization: 'rx-9' },
+      'requesting_organization',
+    ],
+  ])('refuses a signed token %s, naming the claim', async (_label, claims, named) => {
     // Act
-    const error = await refusalOf(
-      await tokenFor(ics, { claims: { requesting_organization: undefined } }),
-      ics,
-    )
+    const error = await refusalOf(await tokenFor(ics, { claims }), ics)
 
     // Assess
     expectUnauthorised(error)
-    expect(error.diagnostics).toContain('requesting_organization')
+    expect(error.diagnostics).toContain(named)
   })
 
   it('refuses a token for another ICS with 403, naming that ICS', async () => {
