@@ -81,6 +81,32 @@ describe('scoreExact', () => {
   })
 })
 
+describe('scoreExact with wildcards', () => {
+  const family = (term: string, value: string) =>
+    scoreExact(search({ family: term, birthdate: '2010-10-22' }), { ...JANE_SMITH, family: value })
+
+  it.each([
+    ['Jo*n*s', 'JONES'],
+    ['Jo*n*s', 'JOANS'],
+    ['Sm*th*', 'SMITHSON'],
+    ['Sm*t*h', 'SMYTTH'],
+    ["O'N*l", 'ONEILL'],
+  ])('matches %s against %s', (term, value) => {
+    expect(family(term, value)).toBeGreaterThanOrEqual(0.75)
+  })
+
+  it.each([
+    ['Jo*n*s', 'JOHNSON', 'the last part is not at the end'],
+    ['Jo*s*n', 'JONES', 'the inner part is not between the others'],
+    ['Ha*na*ah', 'HANNAH', 'the inner part overlaps the last'],
+    ['Ana*na', 'ANA', 'the first and last parts overlap'],
+    ['Sm*th', 'SMITHS', 'the value runs on after the last part'],
+    ['Sm*th', 'ASMITH', 'the value starts before the first part'],
+  ])('does not match %s against %s: %s', (term, value) => {
+    expect(family(term, value)).toBeUndefined()
+  })
+})
+
 describe('scoreFuzzy', () => {
   const fuzzy = (query: Record<string, string>, extra: Record<string, string[]> = {}) =>
     search({ '_fuzzy-match': 'true', ...query }, extra)
