@@ -99,6 +99,8 @@ describe('scoreExact with wildcards', () => {
     ['Jo*n*s', 'JOHNSON', 'the last part is not at the end'],
     ['Jo*s*n', 'JONES', 'the inner part is not between the others'],
     ['Ha*na*ah', 'HANNAH', 'the inner part overlaps the last'],
+    ['Jo*x*s', 'JONES', 'an inner part is missing'],
+    ['Ma*ri*ri*na', 'MARINA', 'two inner parts are found only once'],
     ['Ana*na', 'ANA', 'the first and last parts overlap'],
     ['Sm*th', 'SMITHS', 'the value runs on after the last part'],
     ['Sm*th', 'ASMITH', 'the value starts before the first part'],
