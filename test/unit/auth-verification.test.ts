@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, type JWTVerifyGetKey, SignJWT } from 'jose'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { authenticate, bearerToken, requireScope } from '../../functions/shared/auth'
 import { FhirError } from '../../functions/shared/errors'
 import { routedHttpHandler } from '../../functions/shared/http'
@@ -38,6 +38,7 @@ function tokenFor(
     key?: Keys['privateKey']
     lifetime?: number
     notBefore?: number
+    expiresAt?: number
   } = {},
 ): Promise<string> {
   const jwt = new SignJWT({
@@ -51,19 +52,23 @@ function tokenFor(
     .setIssuer(ics.auth.issuer)
     .setIssuedAt()
   if (!options.omit?.includes('aud') && !options.claims?.aud) jwt.setAudience(ics.auth.audience)
-  if (!options.omit?.includes('exp')) jwt.setExpirationTime(now() + (options.lifetime ?? 300))
+  if (!options.omit?.includes('exp'))
+    jwt.setExpirationTime(options.expiresAt ?? now() + (options.lifetime ?? 300))
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore)
   return jwt.sign(options.key ?? keys.privateKey)
 }
 
-/** The FhirError `authenticate` refuses with; fails the test when it accepts. */
+/**
+ * The FhirError `authenticate` refuses with; fails the test when it accepts. By default the
+ * keys are a local set; `'jwks'` leaves `authenticate` to fetch the ICS's JWKS itself.
+ */
 async function refusalOf(
   token: string,
   ics: IcsRuntimeConfig,
-  keySet = createLocalJWKSet({ keys: [publicJwk] }),
+  keySet: NonNullable<Parameters<typeof authenticate>[2]> | 'jwks' = createLocalJWKSet({ keys: [publicJwk] }),
 ) {
   try {
-    await authenticate(token, ics, keySet)
+    await (keySet === 'jwks' ? authenticate(token, ics) : authenticate(token, ics, keySet))
   } catch (error) {
     if (error instanceof FhirError) return error
     throw error
@@ -226,6 +231,16 @@ describe('authenticate', () => {
     expect(error.diagnostics).toContain('"nbf"')
   })
 
+  it('refuses a token from another issuer, naming iss', async () => {
+    const error = await refusalOf(
+      await tokenFor({ ...ics, auth: { ...ics.auth, issuer: 'https://elsewhere.test' } }),
+      ics,
+    )
+
+    expectUnauthorised(error)
+    expect(error.diagnostics).toContain('"iss"')
+  })
+
   it('refuses a token for another audience, naming aud', async () => {
     const error = await refusalOf(await tokenFor(ics, { claims: { aud: 'https://elsewhere.test' } }), ics)
 
@@ -269,6 +284,54 @@ describe('authenticate', () => {
 
     expectUnauthorised(error)
     expect(error.diagnostics).toMatch(/malformed/)
+  })
+
+  it.each([
+    ['now', 0],
+    ['60 s ahead, the clock skew allowed', 60],
+  ])('accepts a token whose nbf is %s', async (_label, ahead) => {
+    const caller = await authenticate(await tokenFor(ics, { notBefore: now() + ahead }), ics, keySet())
+
+    expect(caller.organisation).toBe('NX001')
+  })
+
+  it('refuses a token whose nbf is not a number, naming the claim', async () => {
+    const error = await refusalOf(await tokenFor(ics, { claims: { nbf: 'soon' } }), ics)
+
+    expectUnauthorised(error)
+    expect(error.diagnostics).toContain('"nbf"')
+  })
+
+  it('refuses a token with a fourth part as malformed', async () => {
+    const error = await refusalOf(`${await tokenFor(ics)}.extra`, ics)
+
+    expectUnauthorised(error)
+    expect(error.diagnostics).toMatch(/malformed/)
+  })
+
+  describe('with the clock under test control', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('refuses a token that expires while its key is being fetched, saying it expired', async () => {
+      // Prepare: valid for 10 s more when it arrives; the key set answers 100 s later
+      vi.useFakeTimers({ toFake: ['Date'] })
+      vi.setSystemTime(new Date('2026-07-01T09:00:00Z'))
+      const token = await tokenFor(ics, { lifetime: 10 })
+      const local = keySet()
+      const slowKeySet: JWTVerifyGetKey = async (header, input) => {
+        vi.setSystemTime(new Date('2026-07-01T09:01:40Z'))
+        return local(header, input)
+      }
+
+      // Act
+      const error = await refusalOf(token, ics, slowKeySet)
+
+      // Assess
+      expectUnauthorised(error)
+      expect(error.diagnostics).toMatch(/expired/)
+    })
   })
 
   it.each([
@@ -359,6 +422,66 @@ describe("the ICS's key set over HTTP", () => {
     expect(error.headers['Retry-After']).toBe('5')
     expect(error.headers['WWW-Authenticate']).toBeUndefined()
   }
+
+  describe('a token that could never pass, while the JWKS endpoint is down', () => {
+    const encoded = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it.each<[string, (ics: IcsRuntimeConfig) => Promise<string>]>([
+      ['without exp', (ics) => tokenFor(ics, { omit: ['exp'] })],
+      ['not valid for another 10 minutes', (ics) => tokenFor(ics, { notBefore: now() + 600 })],
+    ])('is refused %s with 401, without fetching the key set', async (_label, tokenOf) => {
+      // Prepare
+      endpoint.behave('server-error')
+      const ics = endpoint.freshIcs()
+
+      // Act
+      const error = await refusalOf(await tokenOf(ics), ics, 'jwks')
+
+      // Assess
+      expectUnauthorised(error)
+      expect(endpoint.fetchesOf(ics)).toBe(0)
+    })
+
+    it.each([
+      ['a null header', null, {}],
+      ['a number for a header', 1, {}],
+      ['null claims', { alg: 'ES256' }, null],
+      ['a number for claims', { alg: 'ES256' }, 1],
+    ])('is refused as malformed with %s, without fetching the key set', async (_label, header, claims) => {
+      // Prepare
+      endpoint.behave('server-error')
+      const ics = endpoint.freshIcs()
+
+      // Act
+      const error = await refusalOf(`${encoded(header)}.${encoded(claims)}.c2ln`, ics, 'jwks')
+
+      // Assess
+      expectUnauthorised(error)
+      expect(error.diagnostics).toMatch(/malformed/)
+      expect(endpoint.fetchesOf(ics)).toBe(0)
+    })
+
+    it('is refused expired exactly 60 s after exp, without fetching the key set', async () => {
+      // Prepare
+      vi.useFakeTimers({ toFake: ['Date'] })
+      vi.setSystemTime(new Date('2026-07-01T09:00:00Z'))
+      endpoint.behave('server-error')
+      const ics = endpoint.freshIcs()
+      const token = await tokenFor(ics, { expiresAt: now() - 60 })
+
+      // Act
+      const error = await refusalOf(token, ics, 'jwks')
+
+      // Assess
+      expectUnauthorised(error)
+      expect(error.diagnostics).toMatch(/expired/)
+      expect(endpoint.fetchesOf(ics)).toBe(0)
+    })
+  })
 
   it('fetches the key set once and verifies later tokens with the cached keys', async () => {
     // Prepare
