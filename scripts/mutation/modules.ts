@@ -20,7 +20,12 @@ export const mutationModules = {
   auth: {
     why: 'token verification: a wrong line lets a forged, expired or foreign token in',
     mutate: ['functions/shared/auth.ts'],
-    tests: ['test/unit/auth-verification.test.ts', 'test/unit/http-stack.test.ts'],
+    tests: [
+      'test/unit/auth-verification.test.ts',
+      'test/unit/auth-keys.test.ts',
+      'test/unit/demo-issuer.test.ts',
+      'test/unit/http-stack.test.ts',
+    ],
   },
   matching: {
     why: 'PDS search scoring: a wrong line returns the wrong patient or misses the right one',

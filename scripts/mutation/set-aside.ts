@@ -49,6 +49,67 @@ export const setAsideMutants: readonly SetAsideMutant[] = [
     why: 'the separator between claim names in the 401 diagnostics; the tests assert the names',
   },
 
+  // The pre-check (refuseImpossibleToken) and jose's jwtVerify check the same things, so that
+  // a token that can never pass is refused without fetching the JWKS; one layer's check alone
+  // then decides nothing the other does not.
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'StringLiteral',
+    original: "''",
+    replacement: '"Stryker was here!"',
+    occurrences: 2,
+    kind: 'equivalent',
+    why: 'the fallbacks for a missing token part: the empty string and the garbage both fail JSON.parse, so both are "malformed"',
+  },
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'StringLiteral',
+    original: "'not objects'",
+    replacement: '""',
+    kind: 'equivalent',
+    why: 'the error is caught at once and answered as the 401 "malformed or invalid"; its text is never seen',
+  },
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'ConditionalExpression',
+    original: '!(ACCEPTED_JWT_ALGORITHMS as readonly string[]).includes(String(header.alg))',
+    replacement: 'false',
+    kind: 'equivalent',
+    why: 'jwtVerify refuses the same algorithms, with the same 401 and message, and before it asks for a key (jose checks `algorithms` first)',
+  },
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'ConditionalExpression',
+    original: 'error instanceof joseErrors.JOSEAlgNotAllowed',
+    replacement: 'false',
+    kind: 'equivalent',
+    why: 'the pre-check refuses every algorithm jwtVerify would, so jwtVerify never throws JOSEAlgNotAllowed',
+  },
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'StringLiteral',
+    original: "'Access token algorithm is not accepted (RS256 or ES256)'",
+    replacement: '""',
+    kind: 'equivalent',
+    why: "the copy in describeTokenFailure: never reached, as above (the pre-check's copy is asserted)",
+  },
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'ArrayDeclaration',
+    original: "['exp']",
+    replacement: '[]',
+    kind: 'equivalent',
+    why: 'the pre-check refuses a token without a numeric exp before jwtVerify runs',
+  },
+  {
+    file: 'functions/shared/auth.ts',
+    mutator: 'ConditionalExpression',
+    original: "typeof claims.nbf === 'number'",
+    replacement: 'true',
+    kind: 'equivalent',
+    why: 'a non-numeric nbf then compares false (or, as a numeric string, refuses early); jwtVerify refuses any non-numeric nbf with the same 401 naming "nbf"',
+  },
+
   // functions/shared/patients/matching.ts
   {
     file: 'functions/shared/patients/matching.ts',
