@@ -549,7 +549,10 @@ describe.skipIf(!existsSync(examples))(
       expect(bundle.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[01]:00$/)
       const entry = bundle.entry![0]!
       expect(keysOf(entry)).toEqual(keysOf(pdsEntry))
-      expect(keysOf(entry.search!)).toEqual(keysOf(pdsEntry.search!))
+      // PDS's example carries only the score; search.mode 'match' is added for FHIR clients
+      // (FHIR R4 searchset entries; README "Docs, OpenAPI and FHIR conformance").
+      expect(keysOf(entry.search!)).toEqual([...keysOf(pdsEntry.search!), 'mode'].sort())
+      expect(entry.search!.mode).toBe('match')
       expect(entry.fullUrl).toBe(`${BASE_URL}/Patient/9000000009`)
       const resource = entry.resource as Patient
       const pdsResource = pdsEntry.resource as Patient
