@@ -40,11 +40,75 @@ function isLoopback(hostname: string): boolean {
   )
 }
 
-/** A deployable config never trusts the local dev issuer or a JWKS on this machine. */
+/** True for an IPv4 or IPv6 literal in a private, loopback, link-local, shared or unspecified range. */
+function isPrivateAddress(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host.replace(/^::ffff:/, ''))
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])]
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168)
+    )
+  }
+  if (!host.includes(':')) return false
+  // IPv6: loopback, unspecified, unique local (fc00::/7), link-local (fe80::/10), IPv4-mapped.
+  return (
+    host === '::1' ||
+    host === '::' ||
+    /^f[cd][0-9a-f]{2}:/.test(host) ||
+    /^fe[89ab][0-9a-f]:/.test(host) ||
+    host.startsWith('::ffff:')
+  )
+}
+
+/** Paths the local runtime serves itself (the admin API, the sandbox GP Connect providers). */
+const LOCAL_ONLY_PATH = /\/_local(\/|$)|\/_sandbox(\/|$)/i
+
+/**
+ * Why a holder endpoint may not be called from the cloud, or undefined when it may: https
+ * only, no credentials, no host on this machine or a private network, nothing local-only
+ * (DESIGN.md: "https only in cloud configs, no private, loopback or link-local hosts").
+ */
+export function undeployableEndpoint(url: string): string | undefined {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return 'is not a URL'
+  }
+  if (parsed.protocol !== 'https:') return 'must use https'
+  if (parsed.username || parsed.password) return 'must not carry credentials'
+  const host = parsed.hostname.replace(/\.$/, '').toLowerCase()
+  if (isLoopback(host) || isPrivateAddress(host)) return 'points at this machine or a private network'
+  if (host.endsWith('.local') || host.endsWith('.internal') || !host.includes('.'))
+    return 'is not a public host name'
+  if (LOCAL_ONLY_PATH.test(parsed.pathname) || /(^|\.)sandbox(\.|$)/.test(host))
+    return 'points at a local sandbox'
+  return undefined
+}
+
+/**
+ * A deployable config never trusts the local dev issuer or a JWKS on this machine, and
+ * calls no holder over http, on a private or loopback host, or in a local sandbox.
+ */
 export function assertDeployable(config: IcsConfig): void {
   const jwks = new URL(config.auth.jwksUrl)
   if (config.auth.issuer === LOCAL_DEV_ISSUER || isLoopback(jwks.hostname)) {
     throw new Error(`ICS ${config.ics} trusts the local dev token issuer; cloud stacks must not`)
   }
   if (jwks.protocol !== 'https:') throw new Error(`ICS ${config.ics} must fetch its JWKS over https`)
+  const endpoints: [string, string][] = config.directory.holders.flatMap((holder) =>
+    holder.protocol === 'gpconnect-1.6-stu3' ? [[`holder ${holder.ods}`, holder.endpoint]] : [],
+  )
+  if (config.directory.sspUrl) endpoints.push(['the Spine Secure Proxy', config.directory.sspUrl])
+  for (const [what, url] of endpoints) {
+    const problem = undeployableEndpoint(url)
+    if (problem) throw new Error(`ICS ${config.ics}: the endpoint of ${what} ${problem}`)
+  }
 }

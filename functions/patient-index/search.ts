@@ -83,7 +83,12 @@ export async function searchPointers(
     { holderOds, recordTypeCode },
     { limit: PAGE_SIZE, cursor: single(query, '_cursor') },
   )
-  const endpoints = new Map(deps.ics.members.map((member) => [member.ods, member.endpoint]))
+  // The holder directory's endpoint stands in for a pointer registered without one.
+  const endpoints = new Map(
+    (deps.ics.directory?.holders ?? []).flatMap((holder) =>
+      holder.protocol === 'gpconnect-1.6-stu3' ? [[holder.ods, holder.endpoint] as const] : [],
+    ),
+  )
   const self = new URLSearchParams()
   for (const [name, values] of Object.entries(query)) for (const v of values) self.append(name, v)
   const links = [{ relation: 'self', url: `${baseUrl}/DocumentReference?${self}` }]
