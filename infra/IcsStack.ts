@@ -6,6 +6,7 @@ import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
 import { Platform } from './constructs/Platform'
+import { RecordRetrieval } from './constructs/RecordRetrieval'
 import { assertDeployable } from './ics-configs'
 
 export interface IcsStackProps extends StackProps {
@@ -24,6 +25,7 @@ export class IcsStack extends Stack {
     new PatientLookup(this, 'PatientLookup', this.platform)
     new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
+    new RecordRetrieval(this, 'RecordRetrieval', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

@@ -63,6 +63,20 @@ export const functions = {
     tables: { audit: 'append', rateLimits: 'count' },
     publishesEvents: false,
   },
+  recordRetrieval: {
+    description:
+      'Record retrieval: the structured record merged from every holder (GP Connect and the ICS store)',
+    entry: 'functions/record-retrieval/handler.ts',
+    handler: 'handler',
+    tables: {
+      patients: 'read',
+      patientIndex: 'read',
+      clinicalRecords: 'read',
+      audit: 'append',
+      rateLimits: 'count',
+    },
+    publishesEvents: false,
+  },
 } as const satisfies Record<string, FunctionDeclaration>
 
 export type FunctionName = keyof typeof functions

@@ -1,8 +1,6 @@
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
-import { CachedPatientDirectory } from '../shared/patients/CachedPatientDirectory'
-import { DynamoDbPatientCache } from '../shared/patients/DynamoDbPatientCache'
-import { NationalPdsDirectory } from '../shared/patients/NationalPdsDirectory'
+import { patientDirectoryFor } from '../shared/patients/directoryFor'
 import type { PatientDirectory } from '../shared/patients/PatientDirectory'
 import { auditTrail, rateLimiter } from '../shared/platform'
 import { systemClock } from '../shared/time'
@@ -11,13 +9,7 @@ import { readPatient, searchPatients } from './lookup'
 let directory: PatientDirectory | undefined
 
 function directoryOf(): PatientDirectory {
-  if (!directory) {
-    const pds = currentIcs().pds
-    directory =
-      pds.source === 'national'
-        ? new NationalPdsDirectory({ baseUrl: pds.baseUrl, accessToken: nationalAccessToken })
-        : new CachedPatientDirectory(new DynamoDbPatientCache())
-  }
+  directory ??= patientDirectoryFor(currentIcs().pds)
   return directory
 }
 
@@ -44,14 +36,3 @@ export const handler = httpApi(
   },
   { audit: auditTrail, rateLimiter },
 )
-
-/**
- * The national PDS needs an NHS API platform token (signed-JWT client credentials). The
- * ICS supplies the signing key out of band; until a deployment configures one, calls fail
- * closed with a 500 rather than falling back to the cache.
- */
-async function nationalAccessToken(): Promise<string> {
-  const token = process.env.PDS_ACCESS_TOKEN
-  if (!token) throw new Error('No NHS API platform access token is configured for the national PDS')
-  return token
-}

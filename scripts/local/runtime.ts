@@ -16,6 +16,8 @@ import { jwksOf, loadOrCreateDevKeys, localAudience } from './dev-keys'
 import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
 import { LocalEventBus } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
+import { SANDBOX_INTERACTIONS } from './sandbox/gpconnect/interactions'
+import { GpConnectSandbox } from './sandbox/gpconnect/provider'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..')
@@ -38,6 +40,8 @@ export interface LocalStackOptions {
   requestsPerMinute?: number
   /** First retry delay of the local bus (tests shorten it). */
   retryBaseMs?: number
+  /** Overrides the ICS's holder timeout for record retrieval (milliseconds). */
+  holderTimeoutMs?: number
   progress?: (line: string) => void
 }
 
@@ -164,9 +168,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     handler: () => load<ProxyHandler>(route.function),
   }))
   let baseUrl = ''
+  let sandbox: GpConnectSandbox | undefined
   const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body))
   const port = await gateway.listen(options.port ?? 0, host)
   baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+
+  // Sandbox GP Connect providers stand in for the directory's GP Connect holders, on this port.
+  const gpConnectHolders = config.directory.holders.flatMap((holder) =>
+    holder.protocol === 'gpconnect-1.6-stu3' ? [holder] : [],
+  )
+  sandbox = new GpConnectSandbox(
+    gpConnectHolders,
+    new Map(config.members.map((member) => [member.ods, member.name])),
+    baseUrl,
+    SANDBOX_INTERACTIONS,
+  )
+  const localDirectory = {
+    ...config.directory,
+    sspUrl: undefined,
+    ...(options.holderTimeoutMs ? { holderTimeoutMs: options.holderTimeoutMs } : {}),
+    holders: config.directory.holders.map((holder) =>
+      holder.protocol === 'gpconnect-1.6-stu3'
+        ? { ...holder, endpoint: sandbox!.serviceRootOf(holder.ods) }
+        : holder,
+    ),
+  }
 
   // The local issuer replaces the ICS's identity provider; the deployed stack never trusts it.
   const localConfig = {
@@ -177,6 +203,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       audience: localAudience(ics),
       jwksUrl: `${baseUrl}/.well-known/jwks.json`,
     },
+    // Never deployable (http, this machine): the local directory points at the sandbox providers.
+    directory: localDirectory,
   }
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
   await Promise.all(Object.keys(functions).map((fn) => load(fn as FunctionName)))
@@ -188,6 +216,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return { status: 200, body: jwksOf(keys), headers: { 'Content-Type': 'application/json' } }
     }
     if (!url.pathname.startsWith('/_local/')) return undefined
+    const sandboxAnswer = await sandbox?.handle(request, url, body)
+    if (sandboxAnswer) return sandboxAnswer
     const json = { 'Content-Type': 'application/json' }
     const parts = url.pathname.split('/').filter(Boolean)
     if (url.pathname === '/_local/events' && method === 'GET') {
