@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import { OdsCode } from './fhir/identifiers'
+import { DEFAULT_HOLDER_TIMEOUT_MS } from './holder-timeouts'
 
 /** What an organisation does in the ICS; capabilities route by it (GP write-back, pharmacy discharge). */
 export const OrganisationRole = z.enum([
@@ -63,8 +64,7 @@ export const StoreHolder = z.strictObject({
 export const DirectoryEntry = z.discriminatedUnion('protocol', [GpConnectHolder, StoreHolder])
 export type DirectoryEntry = z.infer<typeof DirectoryEntry>
 
-/** Default time one holder has to answer a retrieval (GP Connect: queries SHOULD answer within 1 s, SHALL within 3 s). */
-export const DEFAULT_HOLDER_TIMEOUT_MS = 2_000
+export { DEFAULT_HOLDER_TIMEOUT_MS }
 
 /**
  * The holder directory: who holds records and how to reach them, as SDS is nationally.

@@ -4,6 +4,7 @@ import { Bundle } from './fhir/Bundle'
 import { Pointer, PointerRegistration } from './fhir/DocumentReference'
 import { OperationOutcome, spineCodes } from './fhir/OperationOutcome'
 import { Patient } from './fhir/Patient'
+import { StructuredRecordBundle, StructuredRecordParameters } from './fhir/StructuredRecord'
 
 /** The body each operation answers with on success; the schemas the handlers validate with. */
 const successBodies: Partial<
@@ -35,10 +36,19 @@ const successBodies: Partial<
     schema: Bundle,
     description: 'Searchset Bundle of AuditEvents, newest first',
   },
+  getStructuredRecord: {
+    status: 200,
+    schema: StructuredRecordBundle,
+    description:
+      'Collection Bundle: the structured record merged from every holder, with a warning OperationOutcome per holder that gave nothing',
+  },
 }
 
 /** Request bodies of the operations that take one. */
-const requestBodies: Partial<Record<OperationId, z.ZodMiniType>> = { registerPointer: PointerRegistration }
+const requestBodies: Partial<Record<OperationId, z.ZodMiniType>> = {
+  registerPointer: PointerRegistration,
+  getStructuredRecord: StructuredRecordParameters,
+}
 
 function jsonSchemaOf(schema: z.ZodMiniType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', unrepresentable: 'any' }) as Record<string, unknown>

@@ -437,10 +437,11 @@ export function mergeStructuredRecord(input: MergeInput): FhirResource {
     }
   }
   const follow = (reference: string) => aliases.get(reference) ?? reference
-  const keptOf = (resources: FhirResource[]) =>
-    resources
-      .filter((resource) => !dropped.has(keyOf(resource)))
-      .map((resource) => rewriteReferences(resource, follow))
+  // Only when something was merged do references need following (a copy of every resource otherwise).
+  const keptOf = (resources: FhirResource[]) => {
+    const kept = resources.filter((resource) => !dropped.has(keyOf(resource)))
+    return aliases.size ? kept.map((resource) => rewriteReferences(resource, follow)) : kept
+  }
 
   // One merged List per section code, with every holder's entries (duplicates once).
   const merged = new Map<string, MergedList>()

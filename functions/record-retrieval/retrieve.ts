@@ -1,11 +1,7 @@
 import type { Caller } from '../../schemas/auth'
 import type { Patient } from '../../schemas/fhir/Patient'
-import {
-  DEFAULT_HOLDER_TIMEOUT_MS,
-  type DirectoryEntry,
-  type HolderProtocol,
-  type IcsRuntimeConfig,
-} from '../../schemas/ics-config'
+import { DEFAULT_HOLDER_TIMEOUT_MS } from '../../schemas/holder-timeouts'
+import type { DirectoryEntry, HolderProtocol, IcsRuntimeConfig } from '../../schemas/ics-config'
 import { FhirError } from '../shared/errors'
 import type { FhirResource } from '../shared/gpconnect/stu3ToR4'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
@@ -44,6 +40,9 @@ export interface StructuredRecordRetrieval {
   bundle: FhirResource
   audit: AuditFacts[]
 }
+
+/** The reason a holder's signal is aborted once the retrieval is over (an object, not an Error: no stack to capture). */
+const RETRIEVAL_OVER = Object.freeze({ name: 'RetrievalOver', message: 'The retrieval is over' })
 
 /** A TimeoutError as AbortSignal.timeout makes it, so `timedOut` recognises ours too. */
 function timeoutError(): DOMException {
@@ -181,7 +180,7 @@ export async function getStructuredRecord(
         return { ods, name, answer }
       } finally {
         clearTimeout(timer)
-        controller.abort()
+        controller.abort(RETRIEVAL_OVER)
       }
     }),
   )

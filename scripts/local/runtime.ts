@@ -17,7 +17,7 @@ import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
 import { LocalEventBus } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
 import { SANDBOX_INTERACTIONS } from './sandbox/gpconnect/interactions'
-import { GpConnectSandbox } from './sandbox/gpconnect/provider'
+import { GpConnectSandbox, sandboxServiceRoot } from './sandbox/gpconnect/provider'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..')
@@ -42,6 +42,11 @@ export interface LocalStackOptions {
   retryBaseMs?: number
   /** Overrides the ICS's holder timeout for record retrieval (milliseconds). */
   holderTimeoutMs?: number
+  /**
+   * Where the sandbox GP Connect providers are served when not by this stack (the records
+   * bench serves them from a process of their own, as real providers are elsewhere).
+   */
+  sandboxBaseUrl?: string
   progress?: (line: string) => void
 }
 
@@ -177,19 +182,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const gpConnectHolders = config.directory.holders.flatMap((holder) =>
     holder.protocol === 'gpconnect-1.6-stu3' ? [holder] : [],
   )
-  sandbox = new GpConnectSandbox(
-    gpConnectHolders,
-    new Map(config.members.map((member) => [member.ods, member.name])),
-    baseUrl,
-    SANDBOX_INTERACTIONS,
-  )
+  if (!options.sandboxBaseUrl) {
+    sandbox = new GpConnectSandbox(
+      gpConnectHolders,
+      new Map(config.members.map((member) => [member.ods, member.name])),
+      baseUrl,
+      SANDBOX_INTERACTIONS,
+    )
+  }
+  const sandboxBaseUrl = options.sandboxBaseUrl ?? baseUrl
   const localDirectory = {
     ...config.directory,
     sspUrl: undefined,
     ...(options.holderTimeoutMs ? { holderTimeoutMs: options.holderTimeoutMs } : {}),
     holders: config.directory.holders.map((holder) =>
       holder.protocol === 'gpconnect-1.6-stu3'
-        ? { ...holder, endpoint: sandbox!.serviceRootOf(holder.ods) }
+        ? { ...holder, endpoint: sandboxServiceRoot(sandboxBaseUrl, holder.ods) }
         : holder,
     ),
   }

@@ -18,6 +18,11 @@ import type { GpConnectHolder } from '../../../../functions/shared/gpconnect/con
 /** Where the sandbox providers live on the local gateway. */
 export const SANDBOX_PREFIX = '/_local/sandbox/gpconnect'
 
+/** The FHIR service root of a sandbox provider served at `baseUrl`. */
+export function sandboxServiceRoot(baseUrl: string, ods: string): string {
+  return `${baseUrl}${SANDBOX_PREFIX}/${ods}/STU3/1/gpconnect`
+}
+
 /** How a provider behaves; `normal` unless a test or a person says otherwise. */
 export type SandboxBehaviour =
   | { mode: 'normal' }
@@ -196,7 +201,7 @@ export class GpConnectSandbox {
 
   /** The service root the local directory lists for a holder. */
   serviceRootOf(ods: string): string {
-    return `${this.baseUrl}${SANDBOX_PREFIX}/${ods}/STU3/1/gpconnect`
+    return sandboxServiceRoot(this.baseUrl, ods)
   }
 
   provider(ods: string): SandboxProvider | undefined {

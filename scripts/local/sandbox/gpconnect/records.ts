@@ -344,7 +344,7 @@ const NAMED: Record<string, Record<string, (c: ItemContext) => SandboxItem[]>> =
   },
 }
 
-/** A small made-up record for any other patient at a GP practice, the same on every run. */
+/** A small made-up record for any other patient, the same on every run. */
 function generated(c: ItemContext, nhsNumber: string): SandboxItem[] {
   const random = seededRandom(Number(nhsNumber.slice(-6)) + c.at.ods.length)
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!
@@ -369,9 +369,10 @@ function generated(c: ItemContext, nhsNumber: string): SandboxItem[] {
 
 /**
  * One patient's record at a sandbox provider: the named demo patients' own, a generated one
- * for any other patient at a GP practice, nothing at the hospital (it answers PATIENT_NOT_FOUND).
+ * for anyone else (the patient index decides who is asked; the bench registers generated
+ * patients at several holders).
  */
-export function sandboxRecordOf(ods: string, name: string, nhsNumber: string): SandboxRecord | undefined {
+export function sandboxRecordOf(ods: string, name: string, nhsNumber: string): SandboxRecord {
   const at = KNOWN.get(ods) ?? provider(ods, name, 'Sandbox', 'Sam')
   const named = NAMED[ods]?.[nhsNumber]
   if (named) {
@@ -389,6 +390,5 @@ export function sandboxRecordOf(ods: string, name: string, nhsNumber: string): S
     }
     return record
   }
-  if (ods === 'RX9') return undefined
   return recordOf(at, nhsNumber, (c) => generated(c, nhsNumber))
 }

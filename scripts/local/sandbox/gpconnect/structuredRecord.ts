@@ -79,7 +79,6 @@ export const structuredRecordInteraction: SandboxInteraction = {
       throw error
     }
     const record = sandboxRecordOf(provider.ods, provider.name, query.nhsNumber)
-    if (!record) return provider.outcome(404, 'PATIENT_NOT_FOUND', 'Patient not found')
     const date = ukDateTime(now)
     const items = record.items.filter((item) => wanted(item, query))
     const lists: unknown[] = []
