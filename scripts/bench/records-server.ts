@@ -73,6 +73,7 @@ await stack.bus.idle(60_000)
 for (const [ods, delayMs] of Object.entries(HOLDER_THINK_MS)) {
   const response = await fetch(`${sandboxBaseUrl}/_local/sandbox/gpconnect/${ods}/behaviour`, {
     method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ mode: 'slow', delayMs }),
   })
   if (response.status !== 200) throw new Error(`could not slow ${ods} down`)

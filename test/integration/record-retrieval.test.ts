@@ -65,6 +65,7 @@ const recordOf = (patient: string, parameters: unknown[] = WHOLE_RECORD) =>
 async function behave(ods: string, behaviour: Record<string, unknown> | undefined) {
   const response = await fetch(`${running.baseUrl}/_local/sandbox/gpconnect/${ods}/behaviour`, {
     method: behaviour ? 'PUT' : 'DELETE',
+    headers: { 'Content-Type': 'application/json' },
     ...(behaviour ? { body: JSON.stringify(behaviour) } : {}),
   })
   expect(response.status).toBe(200)
