@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   HOLDER_OUTCOME_SYSTEM,
   type HolderResult,
@@ -10,13 +10,10 @@ import type { StructuredRecordQuery } from '../../functions/shared/records/query
 import { sourceOf } from '../../functions/shared/records/sections'
 import { ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import type { Patient } from '../../schemas/fhir/Patient'
-import { describeFhirR4SchemaErrors, fhirR4SchemaErrors } from '../support/fhir-schema'
 
-// The merge of holders' R4 answers into one GP-Connect-shaped structured record.
-
-beforeAll(() => {
-  fhirR4SchemaErrors({ resourceType: 'Basic' })
-}, 120_000)
+// The merge of holders' R4 answers into one GP-Connect-shaped structured record. That the
+// merged Bundle is valid R4 is checked against HL7's schema in stu3-to-r4.test.ts (one
+// schema compile for both).
 
 const NHS = '9000000076'
 const PATIENT: Patient = {
@@ -494,7 +491,7 @@ describe('mergeStructuredRecord', () => {
     })
   })
 
-  it('answers a valid FHIR R4 collection Bundle in GP Connect order', () => {
+  it('answers a collection Bundle in GP Connect order', () => {
     // Act
     const { bundle, resources } = merge([
       holder(
@@ -520,7 +517,6 @@ describe('mergeStructuredRecord', () => {
     ])
 
     // Assess
-    expect(describeFhirR4SchemaErrors(bundle)).toBe('')
     expect(bundle).toMatchObject({
       resourceType: 'Bundle',
       type: 'collection',

@@ -82,6 +82,8 @@ function holds(nhsNumber: string, ...holders: string[]) {
       {
         nhsNumber,
         holderOds,
+        // What the holder announced in its pointer: untrusted, never called.
+        endpoint: `https://pointer-${holderOds.toLowerCase()}.example/steal`,
         recordType: recordTypeFromText('GP record'),
         status: 'current',
         decidedAt: '2026-01-01T00:00:00Z',
@@ -228,6 +230,18 @@ describe('getStructuredRecord', () => {
         },
       },
     ])
+  })
+
+  it("calls only the directory's endpoints, never a URL from a pointer", async () => {
+    // Prepare
+    holds(NHS, 'Y90001', 'RX9')
+
+    // Act
+    await getStructuredRecord(parameters(), CALLER, CONTEXT, deps)
+
+    // Assess
+    expect(source.asked.map((request) => request.holder)).toEqual([gp('RX9'), gp('Y90001')])
+    expect(JSON.stringify(source.asked.map((request) => request.holder))).not.toContain('pointer-')
   })
 
   it('asks about the current NHS number when the one asked for was superseded', async () => {

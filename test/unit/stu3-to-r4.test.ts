@@ -3,6 +3,8 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { mergeStructuredRecord } from '../../functions/record-retrieval/merge'
+import { structuredRecordOf } from '../../functions/shared/gpconnect/GpConnectRecordSource'
 import {
   type FhirResource,
   MAPPED_R4_ELEMENTS,
@@ -663,4 +665,44 @@ describe("the sandbox providers' answers (this project's own STU3 fixtures)", ()
       }
     },
   )
+
+  it('merged, the three answers for 9000000076 are one valid R4 Bundle, with failed holders named', async () => {
+    // Prepare
+    const query = { nhsNumber: DEMO_PATIENTS.federated, ...EVERYTHING }
+    const answers = await Promise.all(
+      ['Y90002', 'Y90001'].map(async (ods) => {
+        const provider = new SandboxProvider(ods, `Sandbox ${ods}`, '918999190001', 'http://127.0.0.1/x')
+        const answer = await structuredRecordInteraction.handle({
+          provider,
+          path: '/Patient/$gpc.getstructuredrecord',
+          query: new URLSearchParams(),
+          headers: {},
+          body: parametersOf(query),
+          now: new Date('2026-03-10T12:00:00Z'),
+        })
+        const record = structuredRecordOf(answer.body, DEMO_PATIENTS.federated)
+        if ('invalid' in record) throw new Error(record.invalid)
+        return { ods, name: ods, answer: { kind: 'answered' as const, ...record } }
+      }),
+    )
+
+    // Act
+    const bundle = mergeStructuredRecord({
+      patient: { resourceType: 'Patient', id: DEMO_PATIENTS.federated },
+      nhsNumber: DEMO_PATIENTS.federated,
+      query,
+      holders: [
+        ...answers,
+        {
+          ods: 'RX9',
+          name: 'Demo General Hospital',
+          answer: { kind: 'failed', failure: 'timeout', detail: 'no answer within 2000 ms' },
+        },
+      ],
+      now: new Date('2026-03-10T12:00:00Z'),
+    })
+
+    // Assess
+    expect(describeFhirR4SchemaErrors(bundle)).toBe('')
+  })
 })
