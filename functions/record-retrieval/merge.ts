@@ -70,16 +70,34 @@ function referenceOf(value: unknown): string | undefined {
   return /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(value.reference) ? value.reference : undefined
 }
 
-/** Every `reference` string in a value, rewritten by `rewrite` (which may return it unchanged). */
+/**
+ * Every `reference` string in a value, rewritten by `rewrite` (which may return it
+ * unchanged). Copy on write: what holds no changed reference is shared, not copied.
+ */
 function rewriteReferences<T>(value: T, rewrite: (reference: string) => string): T {
-  if (Array.isArray(value)) return value.map((item) => rewriteReferences(item, rewrite)) as T
-  if (!isObject(value)) return value
-  const out: Json = {}
-  for (const [key, inner] of Object.entries(value)) {
-    out[key] =
-      key === 'reference' && typeof inner === 'string' ? rewrite(inner) : rewriteReferences(inner, rewrite)
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let index = 0; index < value.length; index++) {
+      const next = rewriteReferences(value[index], rewrite)
+      if (next !== value[index]) {
+        copy ??= value.slice()
+        copy[index] = next
+      }
+    }
+    return (copy ?? value) as T
   }
-  return out as T
+  if (!isObject(value)) return value
+  let copy: Json | undefined
+  for (const key of Object.keys(value)) {
+    const inner = value[key]
+    const next =
+      key === 'reference' && typeof inner === 'string' ? rewrite(inner) : rewriteReferences(inner, rewrite)
+    if (next !== inner) {
+      copy ??= { ...value }
+      copy[key] = next
+    }
+  }
+  return (copy ?? value) as T
 }
 
 /** Every `Type/id` reference a value makes. */

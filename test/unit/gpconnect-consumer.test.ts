@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest'
-import { callGpConnect, consumerJwt, type GpConnectHolder } from '../../functions/shared/gpconnect/consumer'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  callGpConnect,
+  consumerJwt,
+  type GpConnectHolder,
+  type GpConnectHttpRequest,
+  type GpConnectTransport,
+  nodeHttpTransport,
+} from '../../functions/shared/gpconnect/consumer'
 import {
   GET_STRUCTURED_RECORD_INTERACTION,
   GpConnectRecordSource,
@@ -38,16 +46,15 @@ const CONSUMER = {
 
 interface Sent {
   url: string
-  init: RequestInit
+  init: GpConnectHttpRequest
 }
 
-/** A fetch that records the request and answers with `status` and `body`. */
-function fakeFetch(status: number, body: unknown, sent: Sent[] = []): typeof fetch {
-  return (async (url: string | URL, init?: RequestInit) => {
-    sent.push({ url: String(url), init: init ?? {} })
-    const text = typeof body === 'string' ? body : JSON.stringify(body)
-    return new Response(text, { status })
-  }) as typeof fetch
+/** A transport that records the request and answers with `status` and `body`. */
+function fakeTransport(status: number, body: unknown, sent: Sent[] = []): GpConnectTransport {
+  return async (url, init) => {
+    sent.push({ url: String(url), init })
+    return { status, body: typeof body === 'string' ? body : JSON.stringify(body) }
+  }
 }
 
 const decode = (part: string) =>
@@ -153,7 +160,7 @@ describe('callGpConnect', () => {
         signal: new AbortController().signal,
         now: NOW,
       },
-      fakeFetch(200, stu3Record(), sent),
+      fakeTransport(200, stu3Record(), sent),
     )
 
     // Assess
@@ -162,7 +169,11 @@ describe('callGpConnect', () => {
     expect(url).toBe(
       'https://provider.example.nhs.uk/Y90001/STU3/1/gpconnect/Patient/$gpc.getstructuredrecord',
     )
-    expect(init).toMatchObject({ method: 'POST', redirect: 'error', body: '{"resourceType":"Parameters"}' })
+    expect(init).toMatchObject({
+      method: 'POST',
+      body: '{"resourceType":"Parameters"}',
+      maxBytes: 8 * 1024 * 1024,
+    })
     const headers = init.headers as Record<string, string>
     expect(headers).toMatchObject({
       Accept: 'application/fhir+json;charset=utf-8',
@@ -192,7 +203,7 @@ describe('callGpConnect', () => {
         signal: new AbortController().signal,
         now: NOW,
       },
-      fakeFetch(200, {}, sent),
+      fakeTransport(200, {}, sent),
     )
 
     // Assess
@@ -208,7 +219,7 @@ describe('GpConnectRecordSource', () => {
       directory: { consumerAsid: '200000009001' },
       ics: 'demo',
       clock: () => NOW,
-      fetch: fakeFetch(status, body),
+      transport: fakeTransport(status, body),
     })
 
   it('answers the R4 record, and what it could not map', async () => {
@@ -280,9 +291,9 @@ describe('GpConnectRecordSource', () => {
     const source = new GpConnectRecordSource({
       directory: {},
       ics: 'demo',
-      fetch: (async () => {
-        throw new TypeError('fetch failed')
-      }) as typeof fetch,
+      transport: async () => {
+        throw new Error('ECONNREFUSED')
+      },
     })
 
     // Act
@@ -298,10 +309,10 @@ describe('GpConnectRecordSource', () => {
     const source = new GpConnectRecordSource({
       directory: {},
       ics: 'demo',
-      fetch: ((_url: string, init: RequestInit) =>
+      transport: (_url, init) =>
         new Promise((_resolve, reject) =>
-          init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
-        )) as typeof fetch,
+          init.signal.addEventListener('abort', () => reject(init.signal.reason)),
+        ),
     })
 
     // Act
@@ -311,17 +322,105 @@ describe('GpConnectRecordSource', () => {
     // Assess
     expect(await answering).toMatchObject({ kind: 'failed', failure: 'timeout' })
   })
+})
 
-  it('refuses to read an answer larger than 8 MB', async () => {
+describe('nodeHttpTransport', () => {
+  // A provider on this machine: what the transport really sends, and what it refuses.
+  let received: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[] = []
+  let answer: (url: string) => { status: number; body: string; headers?: Record<string, string> } = () => ({
+    status: 200,
+    body: '{}',
+  })
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8')
+    })
+    request.on('end', () => {
+      received.push({ method: request.method, url: request.url, headers: request.headers, body })
+      const { status, body: text, headers } = answer(request.url ?? '')
+      response.writeHead(status, headers ?? { 'Content-Type': 'application/fhir+json' })
+      response.end(text)
+    })
+  })
+  let base = ''
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  const send = (path: string, overrides: Partial<GpConnectHttpRequest> = {}) =>
+    nodeHttpTransport(new URL(`${base}${path}`), {
+      method: 'POST',
+      headers: { 'Ssp-To': '918999190001', 'Content-Type': 'application/fhir+json' },
+      body: '{"resourceType":"Parameters"}',
+      signal: new AbortController().signal,
+      maxBytes: 1024,
+      ...overrides,
+    })
+
+  it('sends the method, headers and body, and reads the answer', async () => {
+    // Prepare
+    received = []
+    answer = () => ({ status: 200, body: '{"resourceType":"Bundle"}' })
+
     // Act
-    const answer = await sourceAnswering(200, 'x'.repeat(8 * 1024 * 1024 + 1)).structuredRecord(request())
+    const result = await send('/Y90001/STU3/1/gpconnect/Patient/$gpc.getstructuredrecord')
 
     // Assess
-    expect(answer).toMatchObject({
-      kind: 'failed',
-      failure: 'invalid',
-      detail: 'the answer was too large to read',
+    expect(result).toEqual({ status: 200, body: '{"resourceType":"Bundle"}' })
+    expect(received[0]).toMatchObject({
+      method: 'POST',
+      url: '/Y90001/STU3/1/gpconnect/Patient/$gpc.getstructuredrecord',
+      body: '{"resourceType":"Parameters"}',
+      headers: { 'ssp-to': '918999190001', 'content-length': '29' },
     })
+  })
+
+  it('does not follow a redirect: the answer is what the endpoint said', async () => {
+    // Prepare
+    received = []
+    answer = (url) =>
+      url === '/moved'
+        ? { status: 302, body: '', headers: { Location: `${base}/elsewhere` } }
+        : { status: 200, body: '{}' }
+
+    // Act
+    const result = await send('/moved')
+
+    // Assess
+    expect(result.status).toBe(302)
+    expect(received.map((request) => request.url)).toEqual(['/moved'])
+  })
+
+  it('refuses to read an answer larger than its limit', async () => {
+    // Prepare
+    answer = () => ({ status: 200, body: 'x'.repeat(5000) })
+
+    // Act, Assess
+    await expect(send('/large')).rejects.toThrow(/answer larger than 1024 bytes/)
+  })
+
+  it('stops when its signal is aborted', async () => {
+    // Prepare
+    const controller = new AbortController()
+    answer = () => ({ status: 200, body: '{}' })
+    controller.abort(new DOMException('late', 'TimeoutError'))
+
+    // Act, Assess
+    await expect(send('/late', { signal: controller.signal })).rejects.toThrow()
+  })
+
+  it('speaks only http and https', async () => {
+    await expect(
+      nodeHttpTransport(new URL('file:///etc/passwd'), {
+        method: 'GET',
+        headers: {},
+        signal: new AbortController().signal,
+        maxBytes: 10,
+      }),
+    ).rejects.toThrow(/unsupported scheme/)
   })
 })
 

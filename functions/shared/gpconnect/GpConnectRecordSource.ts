@@ -4,7 +4,12 @@ import { logger } from '../logger'
 import type { HolderAnswer, HolderRecordSource, HolderRequest } from '../records/HolderRecordSource'
 import { timedOut } from '../records/HolderRecordSource'
 import { parametersOf } from '../records/query'
-import { callGpConnect, GpConnectAnswerTooLarge, type GpConnectHolder } from './consumer'
+import {
+  callGpConnect,
+  GpConnectAnswerTooLarge,
+  type GpConnectHolder,
+  type GpConnectTransport,
+} from './consumer'
 import {
   entriesOf,
   type FhirResource,
@@ -95,7 +100,7 @@ export class GpConnectRecordSource implements HolderRecordSource {
       directory: Pick<HolderDirectory, 'consumerAsid' | 'sspUrl'>
       ics: string
       clock?: () => Date
-      fetch?: typeof fetch
+      transport?: GpConnectTransport
     },
   ) {}
 
@@ -123,7 +128,7 @@ export class GpConnectRecordSource implements HolderRecordSource {
           signal: request.signal,
           now: (this.options.clock ?? (() => new Date()))(),
         },
-        this.options.fetch,
+        this.options.transport,
       )
     } catch (error) {
       if (timedOut(request.signal)) return { kind: 'failed', failure: 'timeout', detail: 'no answer in time' }

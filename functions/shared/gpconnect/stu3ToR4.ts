@@ -264,29 +264,56 @@ function repaired(value: unknown, key = ''): unknown {
     }
     return withUkOffset(value)
   }
-  if (Array.isArray(value))
-    return value.map((item) => repaired(item, key)).filter((item) => item !== undefined)
-  if (!isObject(value)) return value
-  const out: Json = {}
-  for (const [name, inner] of Object.entries(value)) {
-    if (inner === null || inner === undefined) continue
-    out[name] = repaired(inner, name)
-  }
-  if (isObject(out.coding)) out.coding = [out.coding]
-  if (QUANTITY_ELEMENTS.has(key)) {
-    if (typeof out.value === 'string') {
-      if (NUMERIC.test(out.value.trim())) out.value = Number(out.value.trim())
-      else delete out.value
+  // Copy on write: most of an answer needs no repair, and copying it all is most of the cost.
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let index = 0; index < value.length; index++) {
+      const next = repaired(value[index], key)
+      if (next !== value[index]) {
+        copy ??= value.slice()
+        copy[index] = next
+      }
     }
-    if (out.code !== undefined && typeof out.code !== 'string') delete out.code
-    if (out.unit !== undefined && typeof out.unit !== 'string') delete out.unit
+    return copy ?? value
   }
-  if (typeof out.url === 'string' && out.valueCode !== undefined && typeof out.valueCode !== 'string') {
-    const coding = asArray(out.valueCode).find(isObject)
-    if (coding && typeof coding.code === 'string') out.valueCode = coding.code
-    else delete out.valueCode
+  if (!isObject(value)) return value
+  let out: Json | undefined
+  const writable = (): Json => {
+    out ??= { ...value }
+    return out
   }
-  return out
+  for (const name of Object.keys(value)) {
+    const inner = value[name]
+    // Nothing in FHIR is null, and `__proto__` is never an element: both go.
+    if (inner === null || inner === undefined || name === '__proto__') {
+      delete writable()[name]
+      continue
+    }
+    const next = repaired(inner, name)
+    if (next !== inner) writable()[name] = next
+  }
+  const current = (): Json => out ?? value
+  if (isObject(current().coding)) writable().coding = [current().coding]
+  if (QUANTITY_ELEMENTS.has(key)) {
+    const quantity = current()
+    if (typeof quantity.value === 'string') {
+      if (NUMERIC.test(quantity.value.trim())) writable().value = Number(quantity.value.trim())
+      else delete writable().value
+    }
+    if (quantity.code !== undefined && typeof quantity.code !== 'string') delete writable().code
+    if (quantity.unit !== undefined && typeof quantity.unit !== 'string') delete writable().unit
+  }
+  const extension = current()
+  if (
+    typeof extension.url === 'string' &&
+    extension.valueCode !== undefined &&
+    typeof extension.valueCode !== 'string'
+  ) {
+    const coding = asArray(extension.valueCode).find(isObject)
+    if (coding && typeof coding.code === 'string') writable().valueCode = coding.code
+    else delete writable().valueCode
+  }
+  return current()
 }
 
 /** R4 requires these; a provider that leaves one out gets the data-absent-reason "unknown". */
