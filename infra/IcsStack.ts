@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
 import { Audit } from './constructs/Audit'
+import { Docs } from './constructs/Docs'
 import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
@@ -25,6 +26,7 @@ export class IcsStack extends Stack {
     new PatientLookup(this, 'PatientLookup', this.platform)
     new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
+    new Docs(this, 'Docs', this.platform)
     new RecordRetrieval(this, 'RecordRetrieval', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })

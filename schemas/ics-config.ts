@@ -100,11 +100,20 @@ export const IcsConfig = z
       /** The `aud` every token must carry: this stack's identity at the ICS's identity provider. */
       audience: z.string().check(z.minLength(1)),
       jwksUrl: z.url(),
+      /** The identity provider's OAuth2 token endpoint (client credentials), for SMART configuration and docs. */
+      tokenUrl: z.optional(z.url()),
     }),
     rateLimit: z.strictObject({
       /** Requests per organisation per minute, across all its apps, before 429. */
       requestsPerMinute: positiveInt(),
     }),
+    /** Browser origins (scheme://host[:port]) allowed to call the API (CORS); none by default. */
+    cors: z._default(
+      z.strictObject({
+        allowedOrigins: z.array(z.string().check(z.regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/))),
+      }),
+      { allowedOrigins: [] },
+    ),
     pds: z.discriminatedUnion('source', [
       /** The ICS's DynamoDB copy of PDS (seeded locally; fed by the ICS's PDS sync in the cloud). */
       z.strictObject({ source: z.literal('ics-cache') }),
@@ -178,14 +187,13 @@ export type IcsConfig = z.infer<typeof IcsConfig>
  * The part of the ICS config the Lambda functions need at run time. `directory` is optional
  * here so hand-built configs (tests) need not list holders: absent means no holders.
  */
-export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'> & {
-  directory?: IcsConfig['directory']
-}
+export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'> &
+  Partial<Pick<IcsConfig, 'cors' | 'directory'>>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
-  const { ics, name, members, auth, rateLimit, pds, directory } = config
-  return { ics, name, members, auth, rateLimit, pds, directory }
+  const { ics, name, members, auth, rateLimit, pds, cors, directory } = config
+  return { ics, name, members, auth, rateLimit, pds, cors, directory }
 }
 
 /** Validates the run-time part of a config (what a function reads at cold start). */
@@ -196,5 +204,6 @@ export const IcsRuntimeConfig = z.looseObject({
   auth: IcsConfig.def.shape.auth,
   rateLimit: IcsConfig.def.shape.rateLimit,
   pds: IcsConfig.def.shape.pds,
+  cors: z.optional(IcsConfig.def.shape.cors),
   directory: z.optional(IcsConfig.def.shape.directory),
 })

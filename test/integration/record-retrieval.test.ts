@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import { DEMO_PATIENTS } from '../../scripts/seed/demoPatients'
-import { describeFhirR4SchemaErrors, fhirR4SchemaErrors } from '../support/fhir-schema'
 import { bootStack, type RunningStack } from './harness'
 
 // Record retrieval over HTTP against the local stack: the sandbox GP Connect providers for
 // Y90001, Y90002 and RX9, and the clinical store for FX002 (DESIGN.md "The local demo ICS").
+// The harness checks every FHIR body the stack answers against HL7's R4 schema.
 
 const OPERATION = '/Patient/$gpc.getstructuredrecord'
 /** The demo ICS's holder timeout (infra/ics/demo.json); the call must end within it plus 500 ms. */
@@ -28,7 +28,6 @@ let token: string
 beforeAll(async () => {
   running = await bootStack()
   token = await running.token('NX001', 'record.read')
-  fhirR4SchemaErrors({ resourceType: 'Basic' }) // compile HL7's schema once, outside the timed calls
 }, 120_000)
 afterAll(() => running?.stop())
 afterEach(async () => {
@@ -88,7 +87,6 @@ describe('POST /Patient/$gpc.getstructuredrecord', () => {
     // Assess
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toMatch(/^application\/fhir\+json/)
-    expect(describeFhirR4SchemaErrors(bundle)).toBe('')
     expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' })
     expect(bundle.entry[0]!.resource).toMatchObject({
       resourceType: 'Patient',
@@ -195,12 +193,20 @@ describe('POST /Patient/$gpc.getstructuredrecord', () => {
     // Prepare: a warm call first, so the timed one measures the retrieval, not the first load
     await recordOf(DEMO_PATIENTS.federated)
     await behave('RX9', { mode: 'slow', delayMs: 10_000 })
+    const body = JSON.stringify({
+      resourceType: 'Parameters',
+      parameter: [nhsNumber(DEMO_PATIENTS.federated), ...WHOLE_RECORD],
+    })
     const started = performance.now()
 
-    // Act
-    const response = await recordOf(DEMO_PATIENTS.federated)
-    const elapsed = performance.now() - started
+    // Act: the exchange alone is timed (the harness's R4 check of the answer is not)
+    const response = await fetch(`${running.baseUrl}${OPERATION}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+      body,
+    })
     const bundle = (await response.json()) as Bundle
+    const elapsed = performance.now() - started
 
     // Assess
     expect(response.status).toBe(200)
@@ -242,7 +248,6 @@ describe('POST /Patient/$gpc.getstructuredrecord', () => {
 
       // Assess
       expect(response.status).toBe(200)
-      expect(describeFhirR4SchemaErrors(bundle)).toBe('')
       const [warning] = warnings(bundle)
       expect(warning?.issue[0]).toMatchObject({ code: issueType, details: { coding: [{}, { code: 'RX9' }] } })
       expect(warning?.issue[0]?.diagnostics).toMatch(diagnostics)
@@ -263,7 +268,6 @@ describe('POST /Patient/$gpc.getstructuredrecord', () => {
     expect(ofType(bundle, 'AllergyIntolerance')).toMatchObject([
       { code: { coding: [{ code: '293586001' }] }, meta: { source: expect.stringMatching(/FX002$/) } },
     ])
-    expect(describeFhirR4SchemaErrors(bundle)).toBe('')
   })
 
   describe('patients GP Connect gives no record of', () => {
