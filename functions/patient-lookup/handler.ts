@@ -8,6 +8,7 @@ import { readPatient, searchPatients } from './lookup'
 
 let directory: PatientDirectory | undefined
 
+/** The ICS's PDS: its own copy (ics-cache), the national PDS, or the national PDS read through the copy. */
 function directoryOf(): PatientDirectory {
   directory ??= patientDirectoryFor(currentIcs().pds)
   return directory

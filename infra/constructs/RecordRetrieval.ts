@@ -14,5 +14,8 @@ export class RecordRetrieval extends Construct {
   constructor(scope: Construct, id: string, platform: Platform) {
     super(scope, id)
     this.function = platform.function(this, 'recordRetrieval')
+    const pds = platform.config.pds
+    // Patients come from the national PDS when the ICS uses it: the platform signing key, read-only.
+    if (pds.source !== 'ics-cache') this.function.readSecret(pds.auth.secret)
   }
 }

@@ -1,26 +1,34 @@
 import type { IcsRuntimeConfig } from '../../../schemas/ics-config'
+import { platformCredentialsFrom } from '../secrets'
+import { systemClock } from '../time'
 import { CachedPatientDirectory } from './CachedPatientDirectory'
 import { DynamoDbPatientCache } from './DynamoDbPatientCache'
 import { NationalPdsDirectory } from './NationalPdsDirectory'
+import { NhsApiPlatformTokens } from './NhsApiPlatformTokens'
 import type { PatientDirectory } from './PatientDirectory'
+import { ReadThroughPatientDirectory } from './ReadThroughPatientDirectory'
 
 /**
- * Where an ICS reads demographics from: its DynamoDB copy of PDS, or the national PDS
- * FHIR API (ICS config `pds.source`). Every capability that reads patients uses this one.
+ * The ICS's PDS, per its config `pds.source`: its own copy (ics-cache), the national PDS,
+ * or the national PDS read through the copy. Every capability that reads patients (PDS
+ * lookup, record retrieval) builds it here, once per container.
  */
 export function patientDirectoryFor(pds: IcsRuntimeConfig['pds']): PatientDirectory {
+  if (pds.source === 'ics-cache') return new CachedPatientDirectory(new DynamoDbPatientCache())
+  const tokens = new NhsApiPlatformTokens({
+    tokenUrl: pds.auth.tokenUrl,
+    credentials: platformCredentialsFrom(pds.auth.secret),
+  })
+  const national = new NationalPdsDirectory({
+    baseUrl: pds.baseUrl,
+    accessToken: (request) => tokens.accessToken(request),
+  })
   return pds.source === 'national'
-    ? new NationalPdsDirectory({ baseUrl: pds.baseUrl, accessToken: nationalAccessToken })
-    : new CachedPatientDirectory(new DynamoDbPatientCache())
-}
-
-/**
- * The national PDS needs an NHS API platform token (signed-JWT client credentials). The
- * ICS supplies the signing key out of band; until a deployment configures one, calls fail
- * closed with a 500 rather than falling back to the cache.
- */
-async function nationalAccessToken(): Promise<string> {
-  const token = process.env.PDS_ACCESS_TOKEN
-  if (!token) throw new Error('No NHS API platform access token is configured for the national PDS')
-  return token
+    ? national
+    : new ReadThroughPatientDirectory({
+        national,
+        cache: new DynamoDbPatientCache(),
+        ttlSeconds: pds.cacheTtlSeconds,
+        clock: systemClock,
+      })
 }
