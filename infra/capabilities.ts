@@ -29,8 +29,8 @@ export interface CapabilityDeclaration {
 
 export const capabilities = {
   metadata: {
-    description: 'CapabilityStatement and API docs (public, no patient data)',
-    functions: ['metadata'],
+    description: 'CapabilityStatement, SMART discovery and the docs site (public, no patient data)',
+    functions: ['metadata', 'docs'],
     required: true,
   },
   patientLookup: {

@@ -648,6 +648,7 @@ describe('capability switches', () => {
   it('keeps the capabilities left on', () => {
     expect(deployedFunctionNames(template).sort()).toEqual([
       'auditApi',
+      'docs',
       'metadata',
       'patientIndexApi',
       'patientIndexUpdater',
