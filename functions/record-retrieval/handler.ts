@@ -2,6 +2,7 @@ import type { HolderProtocol } from '../../schemas/ics-config'
 import { GpConnectRecordSource } from '../shared/gpconnect/GpConnectRecordSource'
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
+import { countMetric } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import { patientDirectoryFor } from '../shared/patients/directoryFor'
 import { auditTrail, rateLimiter } from '../shared/platform'
@@ -41,7 +42,17 @@ export const handler = httpApi(
   'recordRetrieval',
   {
     getStructuredRecord: async (request, caller) => {
-      const { bundle, audit } = await getStructuredRecord(request.body, caller, request, dependenciesOf())
+      const { bundle, audit, holders } = await getStructuredRecord(
+        request.body,
+        caller,
+        request,
+        dependenciesOf(),
+      )
+      countMetric('RecordsRetrieved')
+      for (const holder of holders)
+        countMetric(holder.outcome === 'answered' ? 'HoldersAnswered' : 'HoldersFailed', 1, {
+          holder: holder.ods,
+        })
       return { status: 200, body: bundle, audit }
     },
   },

@@ -39,6 +39,8 @@ export interface RetrievalContext extends CallContext {
 export interface StructuredRecordRetrieval {
   bundle: FhirResource
   audit: AuditFacts[]
+  /** How each holder's part ended (`answered`, or its failure), for the metrics. */
+  holders: { ods: string; outcome: string }[]
 }
 
 /** The reason a holder's signal is aborted once the retrieval is over (an object, not an Error: no stack to capture). */
@@ -197,5 +199,12 @@ export async function getStructuredRecord(
       result.answer.kind === 'answered' ? 'answered' : result.answer.failure,
     ]),
   )
-  return { bundle, audit: [{ patient: nhsNumber, action: 'E', entities, entityOutcomes }] }
+  return {
+    bundle,
+    audit: [{ patient: nhsNumber, action: 'E', entities, entityOutcomes }],
+    holders: results.map((result) => ({
+      ods: result.ods,
+      outcome: result.answer.kind === 'answered' ? 'answered' : result.answer.failure,
+    })),
+  }
 }

@@ -511,8 +511,18 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
       )
       expect(expected.length).toBeGreaterThan(0)
       for (const [metricName, declaration] of expected) {
-        const alarm = alarmNamed(template, ics, `capability-${declaration.capability}-${metricName}`)
-        expect(alarm.Properties).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: metricName })
+        // A per-member alarm (a holder, a subscriber) is one alarm per organisation, named after it.
+        const perMember = domainAlarms[metricName as keyof typeof domainAlarms]?.perMember
+        const suffixes = perMember
+          ? (
+              config.capabilities?.[declaration.capability]?.consumers ??
+              config.members.map((member) => member.ods)
+            ).map((ods) => `capability-${declaration.capability}-${metricName}-${ods}`)
+          : [`capability-${declaration.capability}-${metricName}`]
+        for (const suffix of suffixes) {
+          const alarm = alarmNamed(template, ics, suffix)
+          expect(alarm.Properties).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: metricName })
+        }
       }
     })
   })
@@ -577,7 +587,7 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
   })
 
   describe('national PDS key', () => {
-    it('lets only the PDS lookup function read the NHS API platform secret, and only that secret', () => {
+    it('lets only the functions that read PDS (lookup, record retrieval) read the NHS API platform secret, and only that secret', () => {
       // Prepare
       const grants = resourcesOf(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
         statementsOf(policy.Properties?.PolicyDocument)
@@ -586,33 +596,39 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
           )
           .map((statement) => ({ roles: list(policy.Properties?.Roles).map(render), statement })),
       )
-      const lookupRole = render(
-        resource(template, logicalIdAt(template, 'AWS::Lambda::Function', '/patientLookup/Function/Resource'))
-          .Properties?.Role,
-      ).replace(/^\$\{(.+)\.Arn\}$/, '$${$1}')
+      const roleOf = (fn: string) =>
+        render(
+          resource(template, logicalIdAt(template, 'AWS::Lambda::Function', `/${fn}/Function/Resource`))
+            .Properties?.Role,
+        ).replace(/^\$\{(.+)\.Arn\}$/, '$${$1}')
 
       // Assess
       if (config.pds.source === 'ics-cache') {
         expect(grants).toEqual([])
         return
       }
-      expect(grants).toHaveLength(1)
-      expect(grants[0]!.roles).toEqual([lookupRole])
-      expect(list(grants[0]!.statement.Action)).toEqual(['secretsmanager:GetSecretValue'])
-      expect(list(grants[0]!.statement.Resource).map(render)).toEqual([
-        expect.stringMatching(new RegExp(`:secret:${config.pds.auth.secret}-\\?{6}$`)),
-      ])
+      expect(grants.flatMap((grant) => grant.roles).sort()).toEqual(
+        [roleOf('patientLookup'), roleOf('recordRetrieval')].sort(),
+      )
+      for (const grant of grants) {
+        expect(list(grant.statement.Action)).toEqual(['secretsmanager:GetSecretValue'])
+        expect(list(grant.statement.Resource).map(render)).toEqual([
+          expect.stringMatching(new RegExp(`:secret:${config.pds.auth.secret}-\\?{6}$`)),
+        ])
+      }
     })
   })
 })
 
 describe('capability switches', () => {
-  // One extra synth: demo with PDS lookup switched off and the patient index limited.
+  // One extra synth: demo with PDS lookup switched off (and record retrieval, which reads the
+  // ICS's PDS copy and shares the Patient path) and the patient index limited.
   const limited = IcsConfig.parse({
     ...demoConfig,
     operations: { ...demoConfig.operations, backupColdStorage: true },
     capabilities: {
       patientLookup: { enabled: false },
+      records: { enabled: false },
       patientIndex: { consumers: ['NX001', 'RX9'], providers: ['RX9'] },
     },
   })
