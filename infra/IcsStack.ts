@@ -7,6 +7,7 @@ import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
 import { Platform } from './constructs/Platform'
+import { RecordRetrieval } from './constructs/RecordRetrieval'
 import { ICS_TAG } from './dead-letter-tags'
 import { assertDeployable } from './ics-configs'
 
@@ -30,6 +31,7 @@ export class IcsStack extends Stack {
     if (this.platform.isEnabled('patientIndex')) new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
     new Docs(this, 'Docs', this.platform)
+    if (this.platform.isEnabled('records')) new RecordRetrieval(this, 'RecordRetrieval', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

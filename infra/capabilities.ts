@@ -47,6 +47,11 @@ export const capabilities = {
     functions: ['auditApi'],
     required: true,
   },
+  records: {
+    description:
+      "Record retrieval: a patient's structured record merged from every holder (GP Connect, federated)",
+    functions: ['recordRetrieval'],
+  },
 } as const satisfies Record<string, CapabilityDeclaration>
 
 export type CapabilityName = keyof typeof capabilities

@@ -95,6 +95,21 @@ export const functions = {
       'functions/docs/assets/reference.js',
     ],
   },
+  recordRetrieval: {
+    description:
+      'Record retrieval: the structured record merged from every holder (GP Connect and the ICS store)',
+    entry: 'functions/record-retrieval/handler.ts',
+    handler: 'handler',
+    tables: {
+      patients: 'read',
+      patientIndex: 'read',
+      clinicalRecords: 'read',
+      audit: 'append',
+      rateLimits: 'count',
+    },
+    looksUpPatients: true,
+    publishesEvents: false,
+  },
 } as const satisfies Record<string, FunctionDeclaration>
 
 export type FunctionName = keyof typeof functions

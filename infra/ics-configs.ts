@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { IcsConfig, LOCAL_DEV_ISSUER } from '../schemas/ics-config'
+import { checkUntrustedEndpoint } from '../functions/shared/untrustedEndpoint'
 import { capabilitySwitchProblems } from './capabilities'
 
 /** Folder of the ICS config files, one `<ics>.json` per ICS. */
@@ -26,32 +27,44 @@ export function loadIcsConfig(name: string, dir = ICS_CONFIG_DIR): IcsConfig {
   return config
 }
 
-/** True for a host name that means "this machine". */
-function isLoopback(hostname: string): boolean {
-  const host = hostname
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '')
-    .toLowerCase()
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    host === '0.0.0.0' ||
-    /^127\.\d+\.\d+\.\d+$/.test(host)
-  )
+/** Paths the local runtime serves itself (the admin API, the sandbox GP Connect providers). */
+const LOCAL_ONLY_PATH = /\/_local(\/|$)|\/_sandbox(\/|$)/i
+
+/**
+ * Why a holder endpoint may not be called from the cloud, or undefined when it may: https
+ * only, no credentials, no host on this machine or a private network, nothing local-only
+ * (DESIGN.md: "https only in cloud configs, no private, loopback or link-local hosts").
+ */
+export function undeployableEndpoint(url: string): string | undefined {
+  // The same rule as every URL a caller hands the stack, without the local stack's loopback leniency.
+  const verdict = checkUntrustedEndpoint(url)
+  if (!verdict.ok) return verdict.reason
+  const parsed = new URL(verdict.url)
+  if (LOCAL_ONLY_PATH.test(parsed.pathname) || /(^|\.)sandbox(\.|$)/.test(parsed.hostname))
+    return 'points at a local sandbox'
+  return undefined
 }
 
 /**
  * A deployable config never trusts the local dev issuer or a JWKS on this machine, names only
- * capabilities that exist, says how API Gateway gets its account-level logging role, and keeps
- * a demo issuer away from real patients.
+ * capabilities that exist, says how API Gateway gets its account-level logging role, keeps
+ * a demo issuer away from real patients, and calls no holder over http, on a private or
+ * loopback host, or in a local sandbox.
  */
 export function assertDeployable(config: IcsConfig): void {
-  const jwks = new URL(config.auth.jwksUrl)
-  if (config.auth.issuer === LOCAL_DEV_ISSUER || isLoopback(jwks.hostname)) {
+  const jwks = checkUntrustedEndpoint(config.auth.jwksUrl)
+  if (config.auth.issuer === LOCAL_DEV_ISSUER || (!jwks.ok && /loopback/.test(jwks.reason))) {
     throw new Error(`ICS ${config.ics} trusts the local dev token issuer; cloud stacks must not`)
   }
-  if (jwks.protocol !== 'https:') throw new Error(`ICS ${config.ics} must fetch its JWKS over https`)
+  if (!jwks.ok) throw new Error(`ICS ${config.ics}: its JWKS is refused: ${jwks.reason}`)
+  const endpoints: [string, string][] = config.directory.holders.flatMap((holder) =>
+    holder.protocol === 'gpconnect-1.6-stu3' ? [[`holder ${holder.ods}`, holder.endpoint]] : [],
+  )
+  if (config.directory.sspUrl) endpoints.push(['the Spine Secure Proxy', config.directory.sspUrl])
+  for (const [what, url] of endpoints) {
+    const problem = undeployableEndpoint(url)
+    if (problem) throw new Error(`ICS ${config.ics}: the endpoint of ${what} is refused: ${problem}`)
+  }
   const problems = capabilitySwitchProblems(config.capabilities, config.members)
   if (problems.length > 0) throw new Error(`ICS ${config.ics}: ${problems.join('; ')}`)
   if (!config.operations.apiGatewayAccountRole) {

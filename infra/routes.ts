@@ -257,6 +257,18 @@ export const routes = [
       { name: '_cursor', type: 'string' },
     ],
   },
+  {
+    operationId: 'getStructuredRecord',
+    method: 'POST',
+    path: '/Patient/$gpc.getstructuredrecord',
+    function: 'recordRetrieval',
+    scope: 'record.read',
+    summary:
+      'GP Connect Access Record Structured, federated: the structured record merged from every organisation that holds one, in R4',
+    fhir: { resource: 'Patient', operation: 'gpc.getstructuredrecord' },
+    hasBody: true,
+    patientAt: { in: 'body' },
+  },
 ] as const satisfies readonly RouteDeclaration[]
 
 export type OperationId = (typeof routes)[number]['operationId']

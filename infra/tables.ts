@@ -91,6 +91,14 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     ephemeral: true,
   },
+  clinicalRecords: {
+    description:
+      "What organisations wrote to this ICS about patients (consultation and discharge summaries): the stack's own clinical store",
+    envVar: 'CLINICAL_RECORDS_TABLE',
+    // PK PATIENT#<nhs>, SK HOLDER#<ods>#RECORD#<record id>: one Query reads one holder's records of a patient.
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
 } as const satisfies Record<string, TableDeclaration>
 
 export type TableName = keyof typeof tables

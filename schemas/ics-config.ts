@@ -1,6 +1,7 @@
 import * as z from 'zod/mini'
 import { OdsCode } from './fhir/identifiers'
 import { RECORD_TYPES } from './fhir/recordTypes'
+import { DEFAULT_HOLDER_TIMEOUT_MS } from './holder-timeouts'
 
 /** What an organisation does in the ICS; capabilities route by it (GP write-back, pharmacy discharge). */
 export const OrganisationRole = z.enum([
@@ -19,8 +20,6 @@ export const IcsMember = z.strictObject({
   ods: OdsCode,
   name: z.string().check(z.minLength(1)),
   role: OrganisationRole,
-  /** Base URL of the organisation's own FHIR / GP Connect provider endpoint, if it has one. */
-  endpoint: z.optional(z.url()),
 })
 export type IcsMember = z.infer<typeof IcsMember>
 
@@ -32,6 +31,64 @@ const RecordTypeCode = z.string().check(
 )
 
 export { DEFAULT_RECORD_TYPES_BY_ROLE, LOCAL_DEV_ISSUER, recordTypesAllowedFor } from './ics-policy'
+/**
+ * How the stack talks to a holder (DESIGN.md "Holders are reached through a directory"):
+ * - `gpconnect-1.6-stu3`: a GP Connect 1.6 provider (FHIR STU3), called as a GP Connect consumer;
+ * - `joinup-store`: the stack's own clinical store, which holds what the organisation wrote to this ICS.
+ */
+export const HolderProtocol = z.enum(['gpconnect-1.6-stu3', 'joinup-store'])
+export type HolderProtocol = z.infer<typeof HolderProtocol>
+
+/**
+ * What a holder serves, as SDS lists interactions per endpoint. One value per capability
+ * that reaches holders; a capability adds its own value here (appointments: GP Connect
+ * Appointment Management) and the holders that serve it list it.
+ */
+export const HolderInteraction = z.enum(['structured-record'])
+export type HolderInteraction = z.infer<typeof HolderInteraction>
+
+/** A Spine Accredited System ID (ASID): twelve digits. */
+const Asid = z.string().check(z.regex(/^\d{12}$/, 'not an ASID (12 digits)'))
+
+const holderInteractions = () => z.array(HolderInteraction).check(z.minLength(1))
+
+/** A GP Connect provider: its FHIR service root (SDS `nhsMhsEndPoint`) and its ASID (`Ssp-To`). */
+export const GpConnectHolder = z.strictObject({
+  ods: OdsCode,
+  protocol: z.literal('gpconnect-1.6-stu3'),
+  /** The provider's FHIR service root, e.g. `https://provider.example.nhs.uk/Y90001/STU3/1/gpconnect`. */
+  endpoint: z.url().check(z.maxLength(512)),
+  asid: Asid,
+  interactions: holderInteractions(),
+})
+
+/** An organisation whose records about patients live in this stack's own clinical store. */
+export const StoreHolder = z.strictObject({
+  ods: OdsCode,
+  protocol: z.literal('joinup-store'),
+  interactions: holderInteractions(),
+})
+
+/** One holder in the directory: how to reach it and what it serves. */
+export const DirectoryEntry = z.discriminatedUnion('protocol', [GpConnectHolder, StoreHolder])
+export type DirectoryEntry = z.infer<typeof DirectoryEntry>
+
+export { DEFAULT_HOLDER_TIMEOUT_MS }
+
+/**
+ * The holder directory: who holds records and how to reach them, as SDS is nationally.
+ * Retrieval only ever calls endpoints listed here, never a URL from a pointer.
+ */
+export const HolderDirectory = z.strictObject({
+  /** This stack's ASID as a GP Connect consumer (`Ssp-From`); needed when any holder speaks GP Connect. */
+  consumerAsid: z.optional(Asid),
+  /** The Spine Secure Proxy's base URL: when set, GP Connect calls go through it (`<ssp>/<endpoint>/…`). */
+  sspUrl: z.optional(z.url().check(z.maxLength(256))),
+  /** How long one holder may take to answer; a retrieval answers within this plus 500 ms. */
+  holderTimeoutMs: z._default(z.int().check(z.minimum(100), z.maximum(8_000)), DEFAULT_HOLDER_TIMEOUT_MS),
+  holders: z._default(z.array(DirectoryEntry), []),
+})
+export type HolderDirectory = z.infer<typeof HolderDirectory>
 
 const positiveInt = () => z.int().check(z.positive())
 
@@ -122,6 +179,7 @@ export const IcsConfig = z
         cacheTtlSeconds: z._default(z.int().check(z.gte(60), z.lte(604_800)), 86_400),
       }),
     ]),
+    directory: z._default(HolderDirectory, { holderTimeoutMs: DEFAULT_HOLDER_TIMEOUT_MS, holders: [] }),
     operations: z._default(
       z.strictObject({
         logRetentionDays: z._default(positiveInt(), 365),
@@ -187,20 +245,51 @@ export const IcsConfig = z
         }
         seen.add(member.ods)
       }
+      const listed = new Set<string>()
+      for (const holder of config.directory.holders) {
+        if (!seen.has(holder.ods)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `directory holder ${holder.ods} is not a member of the ICS`,
+            path: ['directory', 'holders'],
+          })
+        }
+        if (listed.has(holder.ods)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `directory holder ${holder.ods} is listed twice`,
+            path: ['directory', 'holders'],
+          })
+        }
+        listed.add(holder.ods)
+      }
+      const speaksGpConnect = config.directory.holders.some(
+        (holder) => holder.protocol === 'gpconnect-1.6-stu3',
+      )
+      if (speaksGpConnect && !config.directory.consumerAsid) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'directory.consumerAsid is needed to call GP Connect holders (Ssp-From)',
+          path: ['directory', 'consumerAsid'],
+        })
+      }
     }),
   )
 export type IcsConfig = z.infer<typeof IcsConfig>
 
-/** The part of the ICS config the Lambda functions need at run time. */
+/**
+ * The part of the ICS config the Lambda functions need at run time. `directory` is optional
+ * here so hand-built configs (tests) need not list holders: absent means no holders.
+ */
 export type IcsRuntimeConfig = Pick<
   IcsConfig,
   'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds' | 'recordTypesByRole'
 > &
-  Partial<Pick<IcsConfig, 'cors' | 'capabilities' | 'demoIssuer'>>
+  Partial<Pick<IcsConfig, 'cors' | 'capabilities' | 'demoIssuer' | 'directory'>>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
-  const { ics, name, members, auth, rateLimit, pds, cors, recordTypesByRole } = config
+  const { ics, name, members, auth, rateLimit, pds, cors, recordTypesByRole, directory } = config
   return {
     ics,
     name,
@@ -210,6 +299,7 @@ export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
     pds,
     cors,
     ...(recordTypesByRole ? { recordTypesByRole } : {}),
+    directory,
     ...(config.capabilities ? { capabilities: config.capabilities } : {}),
     ...(config.demoIssuer ? { demoIssuer: config.demoIssuer } : {}),
   }
@@ -227,4 +317,5 @@ export const IcsRuntimeConfig = z.looseObject({
   cors: z.optional(IcsConfig.def.shape.cors),
   capabilities: IcsConfig.def.shape.capabilities,
   demoIssuer: IcsConfig.def.shape.demoIssuer,
+  directory: z.optional(IcsConfig.def.shape.directory),
 })

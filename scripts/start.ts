@@ -36,6 +36,10 @@ Ready in ${readyMs} ms.
 Try it (token for NX001, Demo Urgent Care, valid 1 hour):
 curl -s -H "Authorization: Bearer ${token}" ${stack.baseUrl}/Patient/${DEMO_PATIENTS.registered}
 
+The structured record merged from three holders (sandbox GP Connect providers, synthetic data):
+curl -s -X POST -H "Authorization: Bearer ${token}" -H 'Content-Type: application/fhir+json' \\
+  ${stack.baseUrl}/Patient/\\$gpc.getstructuredrecord -d '{"resourceType":"Parameters","parameter":[{"name":"patientNHSNumber","valueIdentifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"${DEMO_PATIENTS.federated}"}},{"name":"includeAllergies","part":[{"name":"includeResolvedAllergies","valueBoolean":true}]},{"name":"includeMedication"},{"name":"includeProblems"}]}'
+
 More tokens: npm run --silent token -- --org <ODS> --scopes "<scopes>"
 Ctrl-C stops the stack.`)
 

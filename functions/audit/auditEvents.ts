@@ -113,7 +113,13 @@ export function auditEventOf(record: AuditRecord, ics: string, options: { reduce
         },
         role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
       },
-      ...record.entities.map((reference) => ({ what: { reference } })),
+      ...record.entities.map((reference) => {
+        const outcome = record.entityOutcomes?.[reference]
+        return {
+          what: { reference },
+          ...(outcome ? { detail: [{ type: 'outcome', valueString: outcome }] } : {}),
+        }
+      }),
     ],
     extension: [
       {

@@ -2,6 +2,7 @@ import type { Caller } from '../../schemas/auth'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { FhirError } from '../shared/errors'
 import type { EventPublisher } from '../shared/events'
+import { directoryEndpointOf } from '../shared/ics'
 import type { HolderEntry } from '../shared/patient-index/HolderEntry'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { mayRevealOrganisation } from '../shared/patients/confidentiality'
@@ -47,7 +48,8 @@ export async function readPointer(
   if (!mayRevealOrganisation(patient, { kind: 'organisation', ods: caller.organisation }, entry.holderOds)) {
     throw new FhirError('NO_RECORD_FOUND', 'No pointer has this id', { patient: entry.nhsNumber })
   }
-  const endpoint = deps.ics.members.find((member) => member.ods === entry.holderOds)?.endpoint
+  // The holder directory's endpoint stands in for a pointer registered without one.
+  const endpoint = directoryEndpointOf(deps.ics, entry.holderOds)
   return {
     pointer: pointerOf(entry, endpoint),
     audit: [{ patient: entry.nhsNumber, action: 'R', entities: [`DocumentReference/${id}`] }],

@@ -7,6 +7,7 @@ import {
 } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { FhirError } from '../shared/errors'
+import { directoryEndpointOf } from '../shared/ics'
 import type { IndexPage, PatientIndex } from '../shared/patient-index/PatientIndex'
 import { isRestricted, mayRevealOrganisation } from '../shared/patients/confidentiality'
 import { nhsNumberOf } from '../shared/patients/PatientCache'
@@ -177,7 +178,6 @@ export async function searchPointers(
     : cursor && !otherCustodian
       ? await deps.index.countHolders(nhsNumber, filter)
       : page.entries.length
-  const endpoints = new Map(deps.ics.members.map((member) => [member.ods, member.endpoint]))
   const self = new URLSearchParams()
   for (const [name, values] of Object.entries(query)) for (const v of values) self.append(name, v)
   const links = [{ relation: 'self', url: `${baseUrl}/DocumentReference?${self}` }]
@@ -194,7 +194,7 @@ export async function searchPointers(
       ...(total === undefined ? {} : { total }),
       link: links,
       entry: page.entries.map((entry) => {
-        const pointer = pointerOf(entry, endpoints.get(entry.holderOds))
+        const pointer = pointerOf(entry, directoryEndpointOf(deps.ics, entry.holderOds))
         return {
           fullUrl: `${baseUrl}/DocumentReference/${pointer.id}`,
           resource: pointer,

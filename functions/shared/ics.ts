@@ -32,3 +32,12 @@ export function resetIcsConfig(): void {
 export function isLocalIcs(ics: Pick<IcsRuntimeConfig, 'auth'>): boolean {
   return ics.auth.issuer === LOCAL_DEV_ISSUER
 }
+
+/**
+ * Where the holder directory says an organisation serves its records (its GP Connect
+ * endpoint), if it lists one: what a pointer registered without a URL points at.
+ */
+export function directoryEndpointOf(ics: IcsRuntimeConfig, ods: string): string | undefined {
+  const holder = ics.directory?.holders.find((candidate) => candidate.ods === ods)
+  return holder?.protocol === 'gpconnect-1.6-stu3' ? holder.endpoint : undefined
+}

@@ -6,6 +6,8 @@ export interface AuditFacts {
   action: 'C' | 'R' | 'U' | 'D' | 'E'
   /** References to what was touched: `Patient/…`, `DocumentReference/…`, holder ODS codes. */
   entities: string[]
+  /** A short outcome per entity, where it had one (record retrieval: `answered`, `timeout`… per holder). */
+  entityOutcomes?: Record<string, string>
 }
 
 /**

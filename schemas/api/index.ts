@@ -4,6 +4,7 @@ import { auditApi } from './audit'
 import { patientIndexApi } from './patient-index'
 import { patientLookupApi } from './patient-lookup'
 import { platformApi } from './platform'
+import { recordsApi } from './records'
 import type { OperationDoc } from './types'
 
 /**
@@ -16,6 +17,7 @@ export const operationDocs: Readonly<Record<OperationId, OperationDoc>> = {
   ...patientLookupApi,
   ...patientIndexApi,
   ...auditApi,
+  ...recordsApi,
 }
 
 /** One OpenAPI tag per function that serves routes: the capability a reader looks for. */
@@ -32,6 +34,11 @@ export const capabilityTags: Readonly<Partial<Record<FunctionName, { name: strin
       description: 'Which organisations hold records about a patient: NRL-style DocumentReference pointers',
     },
     auditApi: { name: 'Audit', description: 'Who read or wrote what about a patient' },
+    recordRetrieval: {
+      name: 'Record retrieval',
+      description:
+        "A patient's structured record merged from every organisation that holds one (GP Connect, federated)",
+    },
   }
 
 /** What each scope lets a client do (the OAuth2 scheme's scope descriptions). */

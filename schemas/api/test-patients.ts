@@ -13,4 +13,13 @@ export const DEMO_TEST_PATIENTS = [
   { nhsNumber: '9000000041', what: 'The record that replaced 9000000017' },
   { nhsNumber: '4857773457', what: 'Valid and never seeded: 404 RESOURCE_NOT_FOUND' },
   { nhsNumber: '4857773456', what: 'Fails the modulus 11 check: 400 INVALID_RESOURCE_ID' },
+  {
+    nhsNumber: '9000000076',
+    what: 'Three holders (Y90001, Y90002, RX9) for record retrieval, one allergy both practices hold',
+  },
+  {
+    nhsNumber: '9000000084',
+    what: 'Dissented from sharing: record retrieval answers 403 NO_PATIENT_CONSENT',
+  },
+  { nhsNumber: '9000000092', what: 'No GP, no holders: record retrieval answers 404 NO_RECORD_FOUND' },
 ] as const

@@ -10,7 +10,6 @@ const CONNECTIONS = 50
 const NOT_BUILT: { measure: string; target: string }[] = [
   { measure: 'slot search (GET /Slot) p50 / p99', target: 'report' },
   { measure: 'booking (POST /Appointment) p99', target: '< 100 ms SHOULD, < 250 ms SHALL (GP Connect)' },
-  { measure: '3-holder structured record (POST /Patient/$gpc.getstructuredrecord) p99', target: '< 1 s' },
   { measure: 'discharge POST /$process-message to pharmacy webhook p50 / p99', target: 'report' },
 ]
 

@@ -1,12 +1,21 @@
 import autocannon from 'autocannon'
 import { median } from './report'
 
-/** Something to load: a server and the requests to send it. */
+/** One request of a load that is not a plain GET (a POST with its body, say). */
+export interface LoadRequest {
+  method: 'GET' | 'POST'
+  path: string
+  body?: string
+  headers?: Record<string, string>
+}
+
+/** Something to load: a server and the requests to send it (`requests` instead of GET `paths` when set). */
 export interface LoadTarget {
   name: string
   url: string
   paths: string[]
   headers?: Record<string, string>
+  requests?: LoadRequest[]
 }
 
 export interface LoadRound {
@@ -33,9 +42,9 @@ export async function fire(target: LoadTarget, connections: number, seconds: num
     headers: target.headers,
     setupClient: (client) => {
       const slot = nextSlot++ % connections
-      const mine = target.paths.filter((_, index) => index % connections === slot)
-      const paths = mine.length > 0 ? mine : [target.paths[slot % target.paths.length]!]
-      client.setRequests(paths.map((path) => ({ method: 'GET', path })))
+      const all: LoadRequest[] = target.requests ?? target.paths.map((path) => ({ method: 'GET', path }))
+      const mine = all.filter((_, index) => index % connections === slot)
+      client.setRequests(mine.length > 0 ? mine : [all[slot % all.length]!])
     },
   })
   const completed = result['2xx']

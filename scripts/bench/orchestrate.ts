@@ -35,6 +35,7 @@ const SUITE_TITLES: Record<SuiteName, string> = {
   latency: 'Per-capability latency at 50 concurrent clients',
   scale: 'Patient index scale',
   startup: 'Start-up',
+  records: 'Record retrieval: three holders at 50 concurrent clients',
 }
 
 async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteResult> {
@@ -51,6 +52,8 @@ async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteR
       return (await import('./scale')).benchScale(options)
     case 'startup':
       return (await import('./startup')).benchStartup(options)
+    case 'records':
+      return (await import('./records')).benchRecords(options)
   }
 }
 

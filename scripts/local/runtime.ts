@@ -20,6 +20,8 @@ import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
 import { LocalEventBus, RuleConflict } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
 import { checkBindHost } from './local-guard'
+import { SANDBOX_INTERACTIONS } from './sandbox/gpconnect/interactions'
+import { GpConnectSandbox, sandboxServiceRoot } from './sandbox/gpconnect/provider'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..')
@@ -47,6 +49,13 @@ export interface LocalStackOptions {
   retryBaseMs?: number
   /** Browser origins allowed to call the local API (CORS); the ICS config's when absent. */
   corsOrigins?: string[]
+  /** Overrides the ICS's holder timeout for record retrieval (milliseconds). */
+  holderTimeoutMs?: number
+  /**
+   * Where the sandbox GP Connect providers are served when not by this stack (the records
+   * bench serves them from a process of their own, as real providers are elsewhere).
+   */
+  sandboxBaseUrl?: string
   progress?: (line: string) => void
 }
 
@@ -196,11 +205,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handler: () => load<ProxyHandler>(route.function),
     }))
   let baseUrl = ''
+  let sandbox: GpConnectSandbox | undefined
   const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body), [
     LOCAL_TOKEN_PATH,
   ])
   const port = await gateway.listen(options.port ?? 0, host)
   baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+
+  // Sandbox GP Connect providers stand in for the directory's GP Connect holders, on this port.
+  const gpConnectHolders = config.directory.holders.flatMap((holder) =>
+    holder.protocol === 'gpconnect-1.6-stu3' ? [holder] : [],
+  )
+  if (!options.sandboxBaseUrl) {
+    sandbox = new GpConnectSandbox(
+      gpConnectHolders,
+      new Map(config.members.map((member) => [member.ods, member.name])),
+      baseUrl,
+      SANDBOX_INTERACTIONS,
+    )
+  }
+  const sandboxBaseUrl = options.sandboxBaseUrl ?? baseUrl
+  const localDirectory = {
+    ...config.directory,
+    sspUrl: undefined,
+    ...(options.holderTimeoutMs ? { holderTimeoutMs: options.holderTimeoutMs } : {}),
+    holders: config.directory.holders.map((holder) =>
+      holder.protocol === 'gpconnect-1.6-stu3'
+        ? { ...holder, endpoint: sandboxServiceRoot(sandboxBaseUrl, holder.ods) }
+        : holder,
+    ),
+  }
 
   // The local issuer replaces the ICS's identity provider; the deployed stack never trusts it.
   const localConfig = {
@@ -214,6 +248,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tokenUrl: `${baseUrl}${LOCAL_TOKEN_PATH}`,
     },
     demoIssuer: undefined,
+    // Never deployable (http, this machine): the local directory points at the sandbox providers.
+    directory: localDirectory,
   }
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
   await Promise.all(Object.keys(functions).map((fn) => load(fn as FunctionName)))
@@ -226,6 +262,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (url.pathname === LOCAL_TOKEN_PATH && method === 'POST') return localToken(request, body)
     if (!url.pathname.startsWith('/_local/')) return undefined
+    const sandboxAnswer = await sandbox?.handle(request, url, body)
+    if (sandboxAnswer) return sandboxAnswer
     const json = { 'Content-Type': 'application/json' }
     const parts = url.pathname.split('/').filter(Boolean)
     if (url.pathname === '/_local/events' && method === 'GET') {

@@ -25,6 +25,15 @@ export const DEMO_PATIENTS = {
   supersededBy: '9000000041',
   /** Valid by modulus 11 and never seeded: "not found". (DESIGN.md's 4857773456 fails modulus 11.) */
   neverSeeded: '4857773457',
+  /**
+   * Moved from Y90001 to Y90002 and treated at RX9: three holders, one allergy both practices
+   * hold (transferred GP to GP), so record retrieval merges three answers and one duplicate.
+   */
+  federated: '9000000076',
+  /** Registered at Y90001; has dissented from sharing their record (record retrieval: NO_PATIENT_CONSENT). */
+  dissented: '9000000084',
+  /** Not registered with a GP and held by no organisation: the patient index lists nobody. */
+  unindexed: '9000000092',
 } as const
 
 const FAMILY = [
@@ -87,12 +96,14 @@ interface Demographics {
   birthDate: string
   postcode: string
   line: string
-  gp: string
+  /** ODS code of the registered GP practice; absent for a patient not registered anywhere. */
+  gp?: string
   pharmacy?: string
   phone?: string
   email?: string
   restricted?: boolean
   diedAt?: string
+  dissentsFromSharing?: true
 }
 
 /** A PDS-shaped Patient, as the PDS FHIR R4 sandbox examples shape them. */
@@ -141,13 +152,15 @@ export function pdsPatient(d: Demographics): Patient {
         postalCode: d.postcode,
       },
     ],
-    generalPractitioner: [
+  }
+  if (d.gp) {
+    patient.generalPractitioner = [
       {
         id: 'g1',
         type: 'Organization',
         identifier: { system: ODS_CODE_SYSTEM, value: d.gp, period: { start: '2020-01-01' } },
       },
-    ],
+    ]
   }
   const telecom = []
   if (d.phone) telecom.push({ id: 't1', system: 'phone', value: d.phone, use: 'home' })
@@ -228,6 +241,37 @@ export function demoPatientRecords(extra = 100): CachedPatient[] {
       diedAt: '2024-03-02T09:15:00+00:00',
     },
     {
+      nhsNumber: DEMO_PATIENTS.federated,
+      family: 'Okafor',
+      given: ['Grace', 'Adaeze'],
+      gender: 'female',
+      birthDate: '1958-09-03',
+      postcode: 'LS7 3BB',
+      line: '9 Chapel Lane',
+      gp: 'Y90002',
+      pharmacy: 'FX001',
+    },
+    {
+      nhsNumber: DEMO_PATIENTS.dissented,
+      family: 'Lindqvist',
+      given: ['Erik'],
+      gender: 'male',
+      birthDate: '1979-02-11',
+      postcode: 'LS6 1AA',
+      line: '31 Orchard Road',
+      gp: 'Y90001',
+      dissentsFromSharing: true,
+    },
+    {
+      nhsNumber: DEMO_PATIENTS.unindexed,
+      family: 'Nakamura',
+      given: ['Hana'],
+      gender: 'female',
+      birthDate: '2001-12-19',
+      postcode: 'LS11 5QQ',
+      line: '4 Wharf Street',
+    },
+    {
       nhsNumber: DEMO_PATIENTS.supersededBy,
       family: 'Cuff',
       given: ['Jane'],
@@ -266,6 +310,7 @@ export function demoPatientRecords(extra = 100): CachedPatient[] {
         nhsNumber: d.nhsNumber,
         status: 'active',
         patient: pdsPatient(d),
+        ...(d.dissentsFromSharing ? { dissentsFromSharing: true as const } : {}),
       }),
     ),
     { nhsNumber: DEMO_PATIENTS.superseded, status: 'superseded', supersededBy: DEMO_PATIENTS.supersededBy },

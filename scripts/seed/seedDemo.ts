@@ -3,15 +3,19 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { EventBridgePublisher, type OutgoingEvent } from '../../functions/shared/events'
 import { DynamoDbPatientCache } from '../../functions/shared/patients/DynamoDbPatientCache'
+import { DynamoDbClinicalStore } from '../../functions/shared/records/DynamoDbClinicalStore'
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import type { LocalStack } from '../local/runtime'
 import { DEMO_PATIENTS, demoPatientRecords } from './demoPatients'
+import { demoStoredRecords } from './demoStore'
 
 /** Who holds what in the demo ICS, beyond every patient's own GP practice. */
 const EXTRA_HOLDINGS: [nhsNumber: string, holderOds: string, recordType: string][] = [
   [DEMO_PATIENTS.registered, 'RX9', 'Discharge summary'],
   [DEMO_PATIENTS.supersededBy, 'FX002', 'Community pharmacy record'],
   [DEMO_PATIENTS.deceased, 'RX9', 'End of life care coordination summary'],
+  [DEMO_PATIENTS.federated, 'Y90001', 'GP record'],
+  [DEMO_PATIENTS.federated, 'RX9', 'Discharge summary'],
 ]
 
 /** Written when a seed has finished; a seed cut short by a crash runs again (every step is idempotent). */
@@ -58,5 +62,8 @@ export async function seedDemoData(stack: LocalStack, progress: (line: string) =
   await publisher.publish(holdings, { correlationId: 'demo-seed' })
   await stack.bus.idle(30_000)
   progress(`Registered ${holdings.length} record holders in the patient index (through the bus)`)
+  const store = new DynamoDbClinicalStore()
+  for (const record of demoStoredRecords()) await store.write(record)
+  progress('Wrote the demo pharmacy record into the clinical store')
   if (stack.dataDir) await writeFile(join(stack.dataDir, SEEDED_MARKER), `${new Date().toISOString()}\n`)
 }

@@ -47,7 +47,8 @@ describe('the getting-started page', () => {
     expect(
       Object.fromEntries(errors.map(([code, entry]) => [code, [...entry.statuses].sort()])),
     ).toMatchObject({
-      INVALID_RESOURCE: ['400'],
+      // NRL (pointer registration) answers 400, GP Connect (record retrieval) 422.
+      INVALID_RESOURCE: ['400', '422'],
       ACCESS_DENIED: ['401', '403'],
       NOT_ACCEPTABLE: ['406'],
     })

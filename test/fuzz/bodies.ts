@@ -85,6 +85,138 @@ export function pointerRegistration(callerOds: string | undefined): fc.Arbitrary
     })
 }
 
+/** A whole date (yyyy-mm-dd), a partial one, one with a time, a future one, or nonsense. */
+const searchDate: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .date({ min: new Date('2000-01-01'), max: new Date('2025-12-31'), noInvalidDate: true })
+      .map((date) => date.toISOString().slice(0, 10)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '2024',
+      '2024-06',
+      '2024-06-01T10:00:00+01:00',
+      '2099-01-01',
+      '2024-02-30',
+      '',
+      'today',
+    ),
+  },
+)
+
+/** A part parameter of `$gpc.getstructuredrecord`, mostly well typed. */
+function part(name: string, value: fc.Arbitrary<[string, Json]>): fc.Arbitrary<Json> {
+  return value.map(([element, inner]) => ({ name, [element]: inner }))
+}
+
+/**
+ * A GP Connect `$gpc.getstructuredrecord` Parameters body: the patient (seeded or not,
+ * valid or not) and a random set of clinical areas with their part parameters, so that
+ * requests reach the parameter rules, the patient checks and the federation behind them.
+ */
+export function structuredRecordParameters(): fc.Arbitrary<Json> {
+  const period = fc
+    .record({
+      start: fc.option(searchDate, { nil: undefined }),
+      end: fc.option(searchDate, { nil: undefined }),
+    })
+    .map(({ start, end }) => ({ ...(start ? { start } : {}), ...(end ? { end } : {}) }) as Json)
+  const areas: Record<string, fc.Arbitrary<Json>[]> = {
+    includeAllergies: [
+      part(
+        'includeResolvedAllergies',
+        fc.boolean().map((value) => ['valueBoolean', value]),
+      ),
+    ],
+    includeMedication: [
+      part(
+        'medicationSearchFromDate',
+        searchDate.map((value) => ['valueDate', value]),
+      ),
+      part(
+        'includePrescriptionIssues',
+        fc.boolean().map((value) => ['valueBoolean', value]),
+      ),
+    ],
+    includeConsultations: [
+      part(
+        'consultationSearchPeriod',
+        period.map((value) => ['valuePeriod', value]),
+      ),
+      part(
+        'includeNumberOfMostRecent',
+        fc.integer({ min: -1, max: 5 }).map((value) => ['valuePositiveInt', value]),
+      ),
+    ],
+    includeProblems: [
+      part(
+        'filterStatus',
+        fc.constantFrom('active', 'inactive', 'resolved').map((value) => ['valueCode', value]),
+      ),
+    ],
+    includeImmunisations: [
+      part(
+        'includeNotGiven',
+        fc.boolean().map((value) => ['valueBoolean', value]),
+      ),
+      part(
+        'includeStatus',
+        fc.boolean().map((value) => ['valueBoolean', value]),
+      ),
+    ],
+    includeUncategorisedData: [
+      part(
+        'uncategorisedDataSearchPeriod',
+        period.map((value) => ['valuePeriod', value]),
+      ),
+    ],
+    includeInvestigations: [
+      part(
+        'investigationSearchPeriod',
+        period.map((value) => ['valuePeriod', value]),
+      ),
+    ],
+    includeReferrals: [
+      part(
+        'referralSearchPeriod',
+        period.map((value) => ['valuePeriod', value]),
+      ),
+    ],
+    includeDiaryEntries: [
+      part(
+        'diaryEntriesSearchDate',
+        searchDate.map((value) => ['valueDate', value]),
+      ),
+    ],
+  }
+  const area = fc
+    .constantFrom(...Object.keys(areas))
+    .chain((name) =>
+      fc
+        .subarray(areas[name]!)
+        .chain((parts) =>
+          parts.length
+            ? fc.tuple(...parts).map((values) => ({ name, part: values }) as Json)
+            : fc.constant({ name } as Json),
+        ),
+    )
+  return fc
+    .record({
+      nhsNumber: nhsNumberLike,
+      areas: fc.uniqueArray(area, { maxLength: 4, selector: (value) => (value as { name: string }).name }),
+    })
+    .map(({ nhsNumber, areas: chosen }) => ({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'patientNHSNumber', valueIdentifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
+        ...chosen,
+      ],
+    }))
+}
+
 /**
  * Valid starting bodies per operationId. A route that gains a body should get an entry
  * here, so mutations start from a body that passes validation; until then its bodies are
@@ -92,6 +224,7 @@ export function pointerRegistration(callerOds: string | undefined): fc.Arbitrary
  */
 export const VALID_BODIES: Readonly<Record<string, (callerOds: string | undefined) => fc.Arbitrary<Json>>> = {
   registerPointer: pointerRegistration,
+  getStructuredRecord: () => structuredRecordParameters(),
 }
 
 /** A random resource that looks like FHIR: a known or odd resourceType and random fields. */

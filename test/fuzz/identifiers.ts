@@ -30,6 +30,9 @@ export const SEEDED_NHS_NUMBERS: readonly string[] = [
   DEMO_PATIENTS.deceased,
   DEMO_PATIENTS.superseded,
   DEMO_PATIENTS.supersededBy,
+  DEMO_PATIENTS.federated,
+  DEMO_PATIENTS.dissented,
+  DEMO_PATIENTS.unindexed,
   ...testRangeNhsNumbers(100).filter((_, index) => index % 10 === 0),
 ]
 

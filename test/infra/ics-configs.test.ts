@@ -93,3 +93,121 @@ describe('ICS configs', () => {
     })
   })
 })
+
+describe('the holder directory', () => {
+  const gpConnect = (ods: string, endpoint: string) => ({
+    ods,
+    protocol: 'gpconnect-1.6-stu3' as const,
+    endpoint,
+    asid: '918999190001',
+    interactions: ['structured-record' as const],
+  })
+  function withHolders(holders: unknown[], extra: Record<string, unknown> = {}): unknown {
+    return { ...demo, directory: { ...demo.directory, ...extra, holders } }
+  }
+
+  it('lists in the demo ICS the practices and the hospital as GP Connect providers, on https', () => {
+    // Act
+    const config = loadIcsConfig('demo')
+
+    // Assess
+    const gp = config.directory.holders.filter((holder) => holder.protocol === 'gpconnect-1.6-stu3')
+    expect(gp.map((holder) => holder.ods).sort()).toEqual(['RX9', 'Y90001', 'Y90002'])
+    expect(config.directory.holderTimeoutMs).toBe(2000)
+  })
+
+  it('defaults to no holders and a 2 s holder timeout', () => {
+    // Prepare
+    const { directory: _directory, ...bare } = demo
+
+    // Act
+    const config = IcsConfig.parse(bare)
+
+    // Assess
+    expect(config.directory).toEqual({ holderTimeoutMs: 2000, holders: [] })
+  })
+
+  it.each([
+    [
+      'a holder that is not a member',
+      [gpConnect('ZZ999', 'https://gp.example.nhs.uk/ZZ999')],
+      /not a member/,
+    ],
+    [
+      'a holder listed twice',
+      [
+        gpConnect('Y90001', 'https://gp.example.nhs.uk/a'),
+        { ods: 'Y90001', protocol: 'joinup-store', interactions: ['structured-record'] },
+      ],
+      /listed twice/,
+    ],
+    [
+      'an unknown protocol',
+      [{ ods: 'Y90001', protocol: 'hl7v2', interactions: ['structured-record'] }],
+      /.+/,
+    ],
+    [
+      'an unknown interaction',
+      [{ ...gpConnect('Y90001', 'https://gp.example.nhs.uk/a'), interactions: ['fax'] }],
+      /.+/,
+    ],
+    [
+      'a GP Connect holder without an ASID',
+      [{ ...gpConnect('Y90001', 'https://gp.example.nhs.uk/a'), asid: '123' }],
+      /ASID/,
+    ],
+  ])('refuses %s', (_name, holders, message) => {
+    // Act
+    const result = IcsConfig.safeParse(withHolders(holders))
+
+    // Assess
+    expect(result.success).toBe(false)
+    expect(result.error?.issues.map((issue) => issue.message).join('\n')).toMatch(message)
+  })
+
+  it('refuses GP Connect holders when the stack has no consumer ASID (Ssp-From)', () => {
+    // Prepare
+    const config = {
+      ...demo,
+      directory: { holderTimeoutMs: 2000, holders: [gpConnect('Y90001', 'https://gp.example.nhs.uk/a')] },
+    }
+
+    // Act
+    const result = IcsConfig.safeParse(config)
+
+    // Assess
+    expect(result.error?.issues.map((issue) => issue.message).join('\n')).toMatch(/consumerAsid/)
+  })
+
+  describe('never deploys a config that calls a holder it must not', () => {
+    it.each([
+      ['over plain http', 'http://gp.example.nhs.uk/Y90001/STU3/1/gpconnect', /https/],
+      ['on this machine', 'https://localhost:3000/_local/sandbox/gpconnect/Y90001', /this machine/],
+      ['on a loopback address', 'https://127.0.0.1/Y90001', /this machine/],
+      ['on an IPv6 loopback address', 'https://[::1]/Y90001', /this machine/],
+      ['on a private network', 'https://10.1.2.3/Y90001', /private or reserved address/],
+      ['on a 192.168 address', 'https://192.168.0.10/Y90001', /private or reserved address/],
+      ['on a link-local address', 'https://169.254.169.254/latest/meta-data', /private or reserved address/],
+      ['on an IPv6 unique local address', 'https://[fd00::1]/Y90001', /private or reserved address/],
+      ['with credentials in the URL', 'https://user:secret@gp.example.nhs.uk/Y90001', /credentials/],
+      ['in the local sandbox', 'https://gp.example.nhs.uk/_local/sandbox/gpconnect/Y90001', /sandbox/],
+      ['on a sandbox host', 'https://sandbox.gp.example.nhs.uk/Y90001', /sandbox/],
+      ['on an internal name', 'https://gp-server.internal/Y90001', /public host/],
+    ])('refuses a holder endpoint %s', (_name, endpoint, message) => {
+      // Prepare
+      const config = IcsConfig.parse(withHolders([gpConnect('Y90001', endpoint)]))
+
+      // Assess
+      expect(() => assertDeployable(config)).toThrow(message)
+      expect(() => loadWritten('demo', config)).toThrow(message)
+    })
+
+    it('refuses a Spine Secure Proxy over plain http', () => {
+      // Prepare
+      const config = IcsConfig.parse(withHolders([], { sspUrl: 'http://proxy.example.nhs.uk' }))
+
+      // Assess
+      expect(() => assertDeployable(config)).toThrow(/Spine Secure Proxy is refused: the URL must use https/)
+    })
+  })
+})

@@ -511,8 +511,18 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
       )
       expect(expected.length).toBeGreaterThan(0)
       for (const [metricName, declaration] of expected) {
-        const alarm = alarmNamed(template, ics, `capability-${declaration.capability}-${metricName}`)
-        expect(alarm.Properties).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: metricName })
+        // A per-member alarm (a holder, a subscriber) is one alarm per organisation, named after it.
+        const perMember = domainAlarms[metricName as keyof typeof domainAlarms]?.perMember
+        const suffixes = perMember
+          ? (
+              config.capabilities?.[declaration.capability]?.consumers ??
+              config.members.map((member) => member.ods)
+            ).map((ods) => `capability-${declaration.capability}-${metricName}-${ods}`)
+          : [`capability-${declaration.capability}-${metricName}`]
+        for (const suffix of suffixes) {
+          const alarm = alarmNamed(template, ics, suffix)
+          expect(alarm.Properties).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: metricName })
+        }
       }
     })
   })
@@ -578,8 +588,8 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
 
   describe('national PDS key', () => {
     it('lets only the functions that look patients up in PDS read the NHS API platform secret, and only that secret', () => {
-      // Prepare: the functions infra/functions.ts declares with looksUpPatients (lookup, the
-      // patient index's restricted-patient rule, the audit trail's care relationships)
+      // Prepare: the functions infra/functions.ts declares with looksUpPatients (lookup, record
+      // retrieval, the patient index's restricted-patient rule, the audit trail's care relationships)
       const grants = resourcesOf(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
         statementsOf(policy.Properties?.PolicyDocument)
           .filter((statement) =>
@@ -601,7 +611,7 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
         expect(grants).toEqual([])
         return
       }
-      expect(lookingUp).toContain('patientLookup')
+      expect(lookingUp).toEqual(expect.arrayContaining(['patientLookup', 'recordRetrieval']))
       expect(grants.flatMap((grant) => grant.roles).sort()).toEqual(lookingUp.map(roleOf).sort())
       for (const grant of grants) {
         expect(list(grant.statement.Action)).toEqual(['secretsmanager:GetSecretValue'])
@@ -614,12 +624,14 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
 })
 
 describe('capability switches', () => {
-  // One extra synth: demo with PDS lookup switched off and the patient index limited.
+  // One extra synth: demo with PDS lookup switched off (and record retrieval, which reads the
+  // ICS's PDS copy and shares the Patient path) and the patient index limited.
   const limited = IcsConfig.parse({
     ...demoConfig,
     operations: { ...demoConfig.operations, backupColdStorage: true },
     capabilities: {
       patientLookup: { enabled: false },
+      records: { enabled: false },
       patientIndex: { consumers: ['NX001', 'RX9'], providers: ['RX9'] },
     },
   })

@@ -101,6 +101,27 @@ describe('logs', () => {
         { method: 'DELETE', token: writer },
       ],
       [`/Nowhere/${DEMO_PATIENTS.registered}?family=Smith`, {}],
+      ...[
+        DEMO_PATIENTS.federated,
+        DEMO_PATIENTS.restricted,
+        DEMO_PATIENTS.dissented,
+        DEMO_PATIENTS.superseded,
+      ].map((patient): [string, RequestInit & { token?: string }] => [
+        '/Patient/$gpc.getstructuredrecord',
+        {
+          method: 'POST',
+          token: all,
+          headers: { 'Content-Type': 'application/fhir+json' },
+          body: JSON.stringify({
+            resourceType: 'Parameters',
+            parameter: [
+              { name: 'patientNHSNumber', valueIdentifier: { system: NHS_NUMBER_SYSTEM, value: patient } },
+              { name: 'includeAllergies', part: [{ name: 'includeResolvedAllergies', valueBoolean: true }] },
+              { name: 'includeMedication', part: [{ name: 'medicationSearchFromDate', valueDate: 'Smith' }] },
+            ].slice(0, patient === DEMO_PATIENTS.dissented ? 3 : 2),
+          }),
+        },
+      ]),
     ]
     for (const [path, init] of requests) await running.request(path, init)
     await running.stack.bus.idle()

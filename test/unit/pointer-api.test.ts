@@ -23,11 +23,22 @@ const DISCHARGE_SUMMARY = recordTypeOf(SNOMED, '373942005')!
 const PHARMACY_RECORD = recordTypeOf(LOCAL_RECORD_TYPES, 'community-pharmacy-record')!
 const CONTEXT = { correlationId: 'corr-pointer-test' }
 
-/** The demo ICS, with Demo General Hospital serving its records from a known endpoint. */
+/** The demo ICS, with Demo General Hospital serving its records from a known endpoint (its directory entry). */
 const ICS = testIcs({
-  members: testIcs().members.map((member) =>
-    member.ods === 'RX9' ? { ...member, endpoint: 'https://rx9.example/fhir' } : member,
-  ),
+  directory: {
+    consumerAsid: '200000000001',
+    holderTimeoutMs: 2000,
+    holders: [
+      {
+        ods: 'RX9',
+        protocol: 'gpconnect-1.6-stu3',
+        endpoint: 'https://rx9.example/fhir',
+        asid: '918999190009',
+        interactions: ['structured-record'],
+      },
+      { ods: 'FX001', protocol: 'joinup-store', interactions: ['structured-record'] },
+    ],
+  },
 })
 
 /** A publisher that records what it was asked to publish and answers ids in order. */
@@ -201,7 +212,7 @@ describe('searchPointers', () => {
     expect(gp.id).not.toContain(PATIENT)
   })
 
-  it('points at the ICS member’s endpoint when the entry has none, and at nothing when neither has one', async () => {
+  it('points at the holder directory’s endpoint when the entry has none, and at nothing when neither has one', async () => {
     // Prepare
     holds('RX9', DISCHARGE_SUMMARY)
     holds('FX001', PHARMACY_RECORD)

@@ -29,7 +29,11 @@ export class CachedPatientDirectory implements PatientDirectory {
     }
     if (!record || record.status === 'superseded') return { kind: 'not-found' }
     if (record.status === 'invalidated') return { kind: 'invalidated' }
-    return { kind: 'found', patient: record.patient }
+    return {
+      kind: 'found',
+      patient: record.patient,
+      ...(record.dissentsFromSharing ? { dissentsFromSharing: true as const } : {}),
+    }
   }
 
   async search(criteria: PatientSearchCriteria): Promise<PatientSearchResult> {

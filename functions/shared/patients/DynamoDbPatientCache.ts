@@ -15,6 +15,8 @@ interface PatientItem {
   supersededBy?: string
   /** The FHIR Patient as JSON text: cheaper to store and read back than a nested map. */
   resource?: string
+  /** Present (true) when the patient has dissented from sharing their record. */
+  dissentsFromSharing?: boolean
   familyPrefix?: string
   birthKey?: string
   birthDate?: string
@@ -109,6 +111,7 @@ function toItem(record: CachedPatient): PatientItem {
     pk: record.nhsNumber,
     status: 'active',
     resource: JSON.stringify(record.patient),
+    ...(record.dissentsFromSharing ? { dissentsFromSharing: true } : {}),
     ...expiry,
     ...(fields.family && fields.birthDate
       ? {
@@ -126,5 +129,11 @@ function fromItem(item: PatientItem): CachedPatient {
   if (item.status === 'superseded')
     return { nhsNumber: item.pk, status: 'superseded', supersededBy: item.supersededBy!, ...expiry }
   if (item.status === 'invalidated') return { nhsNumber: item.pk, status: 'invalidated', ...expiry }
-  return { nhsNumber: item.pk, status: 'active', patient: JSON.parse(item.resource!) as Patient, ...expiry }
+  return {
+    nhsNumber: item.pk,
+    status: 'active',
+    patient: JSON.parse(item.resource!) as Patient,
+    ...(item.dissentsFromSharing ? { dissentsFromSharing: true as const } : {}),
+    ...expiry,
+  }
 }

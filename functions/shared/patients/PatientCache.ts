@@ -4,7 +4,16 @@ import { normaliseName, normalisePostcode, type SearchFields } from './matching'
 
 /** One NHS number in the ICS's copy of PDS. */
 export type CachedPatient = (
-  | { nhsNumber: string; status: 'active'; patient: Patient }
+  | {
+      nhsNumber: string
+      status: 'active'
+      patient: Patient
+      /**
+       * The patient has dissented from sharing their record between organisations (GP
+       * Connect: NO_PATIENT_CONSENT). An ICS fact kept with the patient; PDS has no such flag.
+       */
+      dissentsFromSharing?: true
+    }
   /** Merged into another record: reads follow `supersededBy`; searches skip it. */
   | { nhsNumber: string; status: 'superseded'; supersededBy: string }
   | { nhsNumber: string; status: 'invalidated' }

@@ -51,7 +51,8 @@ export interface ScoredPatient {
 }
 
 export type PatientReadResult =
-  | { kind: 'found'; patient: Patient }
+  /** `dissentsFromSharing`: the ICS's record of the patient's dissent (never known to the national PDS). */
+  | { kind: 'found'; patient: Patient; dissentsFromSharing?: true }
   | { kind: 'not-found' }
   /** PDS: an invalidated record that was not superseded. */
   | { kind: 'invalidated' }

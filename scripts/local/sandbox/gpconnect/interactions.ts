@@ -1,0 +1,9 @@
+import type { SandboxInteraction } from './provider'
+import { structuredRecordInteraction } from './structuredRecord'
+
+/**
+ * The GP Connect interactions the sandbox providers serve. Append one per interaction a
+ * capability calls (GP Connect Appointment Management: slot search, book, read, amend,
+ * cancel), each in a file of its own beside this one.
+ */
+export const SANDBOX_INTERACTIONS: readonly SandboxInteraction[] = [structuredRecordInteraction]
