@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { IcsConfig, LOCAL_DEV_ISSUER } from '../schemas/ics-config'
 import { checkUntrustedEndpoint } from '../functions/shared/untrustedEndpoint'
+import { IcsConfig, LOCAL_DEV_ISSUER } from '../schemas/ics-config'
 import { capabilitySwitchProblems } from './capabilities'
 
 /** Folder of the ICS config files, one `<ics>.json` per ICS. */
