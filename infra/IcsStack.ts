@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
+import { Appointments } from './constructs/Appointments'
 import { Audit } from './constructs/Audit'
 import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
@@ -24,6 +25,7 @@ export class IcsStack extends Stack {
     new PatientLookup(this, 'PatientLookup', this.platform)
     new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
+    new Appointments(this, 'Appointments', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

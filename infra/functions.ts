@@ -63,6 +63,27 @@ export const functions = {
     tables: { audit: 'append', rateLimits: 'count' },
     publishesEvents: false,
   },
+  appointments: {
+    description: 'Appointments: publish and search slots, book, read, amend and cancel appointments',
+    entry: 'functions/appointments/handler.ts',
+    handler: 'handler',
+    tables: {
+      appointments: 'readWrite',
+      patients: 'read',
+      idempotencyKeys: 'readWrite',
+      audit: 'append',
+      rateLimits: 'count',
+    },
+    publishesEvents: true,
+  },
+  appointmentsFollowUp: {
+    description: 'Appointments: finishes what booking, cancelling and publishing started, from their events',
+    entry: 'functions/appointments/followUp.ts',
+    handler: 'followUpAppointmentEvents',
+    tables: { appointments: 'readWrite' },
+    publishesEvents: false,
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<string, FunctionDeclaration>
 
 export type FunctionName = keyof typeof functions

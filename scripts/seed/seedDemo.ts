@@ -6,6 +6,7 @@ import { DynamoDbPatientCache } from '../../functions/shared/patients/DynamoDbPa
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import type { LocalStack } from '../local/runtime'
 import { DEMO_PATIENTS, demoPatientRecords } from './demoPatients'
+import { publishDemoSlots } from './seedSlots'
 
 /** Who holds what in the demo ICS, beyond every patient's own GP practice. */
 const EXTRA_HOLDINGS: [nhsNumber: string, holderOds: string, recordType: string][] = [
@@ -25,6 +26,8 @@ const SEEDED_MARKER = 'demo-seed-complete'
 export async function seedDemoData(stack: LocalStack, progress: (line: string) => void): Promise<void> {
   if (stack.dataDir && existsSync(join(stack.dataDir, SEEDED_MARKER))) {
     progress('Demo data already present (DATA_DIR): not seeding again')
+    // Slots move with the calendar: the fortnight ahead is published on every start.
+    await publishDemoSlots(stack, progress)
     return
   }
   const cache = new DynamoDbPatientCache()
@@ -58,5 +61,6 @@ export async function seedDemoData(stack: LocalStack, progress: (line: string) =
   await publisher.publish(holdings, { correlationId: 'demo-seed' })
   await stack.bus.idle(30_000)
   progress(`Registered ${holdings.length} record holders in the patient index (through the bus)`)
+  await publishDemoSlots(stack, progress)
   if (stack.dataDir) await writeFile(join(stack.dataDir, SEEDED_MARKER), `${new Date().toISOString()}\n`)
 }
