@@ -473,10 +473,9 @@ describe("a patient's appointments", () => {
       deps,
     )
     // Assess
-    expect(mine.bundle.entry?.map((entry) => (entry.resource as { status: string }).status)).toEqual([
-      'cancelled',
-      'booked',
-    ])
+    expect(
+      mine.bundle.entry?.map((entry) => (entry.resource as unknown as { status: string }).status),
+    ).toEqual(['cancelled', 'booked'])
     expect(theirs.bundle.total).toBe(0)
   })
 })

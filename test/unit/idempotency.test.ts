@@ -18,7 +18,7 @@ let store: DynamoDbIdempotencyStore
 let now = new Date('2027-01-11T09:00:00Z')
 const clock = () => now
 const key = () => idempotencyKey('bookAppointment', 'NX001', crypto.randomUUID())
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 beforeAll(async () => {
   dynamo = await startLocalDynamoDb()
