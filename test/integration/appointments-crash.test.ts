@@ -105,6 +105,7 @@ async function stormUntilCrash(
     statuses: new Map(),
     inFlightAtKill: 0,
     killedAfterMs: 0,
+    acknowledgedAtKill: 0,
   }
   // Two clients after every slot, for different patients.
   const jobs: Attempt[] = slots.flatMap((slot, index) =>
