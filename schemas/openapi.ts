@@ -1,9 +1,11 @@
 import * as z from 'zod/mini'
 import { type OperationId, type RouteDeclaration, routes } from '../infra/routes'
+import { Appointment, AppointmentRequest } from './fhir/Appointment'
 import { Bundle } from './fhir/Bundle'
 import { Pointer, PointerRegistration } from './fhir/DocumentReference'
 import { OperationOutcome, spineCodes } from './fhir/OperationOutcome'
 import { Patient } from './fhir/Patient'
+import { PublishedSlot, Slot, SlotPublication } from './fhir/Scheduling'
 
 /** The body each operation answers with on success; the schemas the handlers validate with. */
 const successBodies: Partial<
@@ -35,10 +37,44 @@ const successBodies: Partial<
     schema: Bundle,
     description: 'Searchset Bundle of AuditEvents, newest first',
   },
+  publishSlots: {
+    status: 201,
+    schema: z.union([Slot, Bundle]),
+    description:
+      'The Slot (for one Slot) or a collection Bundle of the published Slots as they now are; 200 when nothing changed',
+  },
+  searchSlots: {
+    status: 200,
+    schema: Bundle,
+    description:
+      'Searchset Bundle of free Slots in start order, with the Schedules, Practitioners, Locations and Organizations asked for',
+  },
+  bookAppointment: {
+    status: 201,
+    schema: Appointment,
+    description: 'The booked Appointment; Location and ETag W/"1" headers',
+  },
+  readAppointment: { status: 200, schema: Appointment, description: 'The Appointment, with its ETag' },
+  updateAppointment: {
+    status: 200,
+    schema: Appointment,
+    description: 'The amended or cancelled Appointment, with its new ETag',
+  },
+  searchPatientAppointments: {
+    status: 200,
+    schema: Bundle,
+    description:
+      "Searchset Bundle of the patient's Appointments (cancelled included) the caller booked or hosts",
+  },
 }
 
 /** Request bodies of the operations that take one. */
-const requestBodies: Partial<Record<OperationId, z.ZodMiniType>> = { registerPointer: PointerRegistration }
+const requestBodies: Partial<Record<OperationId, z.ZodMiniType>> = {
+  registerPointer: PointerRegistration,
+  publishSlots: z.union([SlotPublication, PublishedSlot]),
+  bookAppointment: AppointmentRequest,
+  updateAppointment: AppointmentRequest,
+}
 
 function jsonSchemaOf(schema: z.ZodMiniType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', unrepresentable: 'any' }) as Record<string, unknown>
