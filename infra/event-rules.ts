@@ -50,10 +50,9 @@ export const eventRules: readonly EventRuleDeclaration[] = [
   {
     name: 'FollowUpAppointments',
     description:
-      'Finishes cancellations, marks bookings as announced, and keeps the directory of organisations that publish slots',
+      'Finishes cancellations cut short, and keeps the directory of organisations that publish slots',
     consumes: [
       { detailType: 'SlotsPublished', majors: [1] },
-      { detailType: 'AppointmentBooked', majors: [1] },
       { detailType: 'AppointmentCancelled', majors: [1] },
     ],
     consumer: 'appointmentsFollowUp',

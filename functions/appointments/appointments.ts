@@ -62,11 +62,15 @@ const facts = (stored: StoredAppointment) => {
   }
 }
 
-/** AppointmentBooked for a booking, with an id derived from the appointment: a repeat is a duplicate. */
+/**
+ * AppointmentBooked for a booking, with an id derived from the appointment (a repeat is a
+ * duplicate consumers ignore), then the booking is marked announced. A crash in between
+ * leaves the mark unset, and a later reader announces it again.
+ */
 async function announceBooking(
   stored: StoredAppointment,
   context: { correlationId: string },
-  deps: Pick<AppointmentDependencies, 'publisher'>,
+  deps: Pick<AppointmentDependencies, 'publisher' | 'book'>,
 ) {
   const data = facts(stored)
   await deps.publisher.publish(
@@ -81,6 +85,7 @@ async function announceBooking(
     ],
     context,
   )
+  if (stored.onSlot) await deps.book.markAnnounced(stored.slot.id, stored.booking.n)
 }
 
 /**
@@ -110,8 +115,9 @@ export async function finishCancellation(
 ): Promise<void> {
   const { slot, booking } = stored
   if (!booking.cancellation) return
-  await deps.book.saveCancelled(stored)
-  if (!booking.announced) await announceBooking(stored, context, deps)
+  // Booked is announced before cancelled; the cancelled record is saved already announced.
+  if (!booking.announced) await announceBooking({ ...stored, onSlot: false }, context, deps)
+  await deps.book.saveCancelled({ ...stored, booking: { ...booking, announced: true } })
   const data = facts(stored)
   await deps.publisher.publish(
     [
@@ -252,7 +258,7 @@ export async function bookAppointment(
       if (!stored) throw new FhirError('DUPLICATE_REJECTED', `Slot/${slot.id} is no longer free`)
     }
   }
-  await announceBooking(stored, context, deps)
+  if (!stored.booking.announced) await announceBooking(stored, context, deps)
   return answer(stored, caller, 'C')
 }
 

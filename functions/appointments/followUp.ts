@@ -1,6 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
-import type { AppointmentBookedV1 } from '../../schemas/events/AppointmentBooked/v1'
 import type { AppointmentCancelledV1 } from '../../schemas/events/AppointmentCancelled/v1'
 import { EventMetadata } from '../../schemas/events/envelope'
 import { readEventData } from '../../schemas/events/registry'
@@ -14,7 +13,6 @@ import { logger } from '../shared/logger'
  * (at-least-once delivery, any order):
  * - SlotsPublished: the organisation joins the directory of slot publishers, which slot
  *   search asks (so a search does not query members that publish nothing);
- * - AppointmentBooked: the booking is marked announced (readers stop re-announcing it);
  * - AppointmentCancelled: the slot is freed if the cancelling request died before it could.
  */
 export async function followUpAppointmentEvent(
@@ -28,13 +26,6 @@ export async function followUpAppointmentEvent(
       const data = readEventData('SlotsPublished', metadata.version, detail.data, 1) as SlotsPublishedV1
       await deps.book.recordPublisher(data.hostOds, new Date(data.lastEnd).toISOString())
       return 'publisher recorded'
-    }
-    case 'AppointmentBooked': {
-      const data = readEventData('AppointmentBooked', metadata.version, detail.data, 1) as AppointmentBookedV1
-      const id = parseAppointmentId(data.appointmentId)
-      if (!id) throw new Error('AppointmentBooked names no appointment of this stack')
-      await deps.book.markAnnounced(id.slotId, id.n)
-      return 'booking announced'
     }
     case 'AppointmentCancelled': {
       const data = readEventData(

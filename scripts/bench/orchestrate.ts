@@ -35,6 +35,8 @@ const SUITE_TITLES: Record<SuiteName, string> = {
   latency: 'Per-capability latency at 50 concurrent clients',
   scale: 'Patient index scale',
   startup: 'Start-up',
+  booking: 'Booking at 50 concurrent clients',
+  slotSearch: 'Slot search at 50 concurrent clients',
 }
 
 async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteResult> {
@@ -51,6 +53,10 @@ async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteR
       return (await import('./scale')).benchScale(options)
     case 'startup':
       return (await import('./startup')).benchStartup(options)
+    case 'booking':
+      return (await import('./booking')).benchBooking(options)
+    case 'slotSearch':
+      return (await import('./slotSearch')).benchSlotSearch(options)
   }
 }
 

@@ -1,5 +1,14 @@
 /** The suites of `npm run bench`, in the order they run. */
-export const SUITES = ['bundles', 'handler', 'gateway', 'latency', 'scale', 'startup'] as const
+export const SUITES = [
+  'bundles',
+  'handler',
+  'gateway',
+  'latency',
+  'scale',
+  'startup',
+  'booking',
+  'slotSearch',
+] as const
 export type SuiteName = (typeof SUITES)[number]
 
 /**

@@ -272,9 +272,10 @@ describe('bookAppointment', () => {
     expect(new Set(ids)).toEqual(new Set([`${slot!.id}.1`]))
   })
 
-  it('announces the booking with an id derived from the appointment', async () => {
+  it('announces the booking with an id derived from the appointment, and marks it announced', async () => {
     const [slot] = await freshSlots('announce', 1)
     const { appointment } = await bookAppointment(appointmentFor(slot!), callerOf('NX001'), context(), deps)
+    expect((await book.slot(slot!.id))?.booking?.announced).toBe(true)
     expect(publisher.of('AppointmentBooked').at(-1)).toMatchObject({
       id: `booked.${appointment.id}`,
       data: {
@@ -312,6 +313,36 @@ describe('bookAppointment', () => {
     expect(
       (await refusalOf(bookAppointment(appointmentFor(missing), callerOf('NX001'), context(), deps))).code,
     ).toBe('REFERENCE_NOT_FOUND')
+  })
+})
+
+describe('a booking whose event never left (crash between the booking and its event)', () => {
+  it('is announced by the first reader once its own request must be over', async () => {
+    // Prepare: the booking written, nothing after it
+    const [slot] = await freshSlots('unannounced', 1)
+    const read = (await book.slot(slot!.id))!
+    await book.book(read, {
+      n: 1,
+      requestId: 'lost',
+      bookingOrganisation: { ods: 'NX001', name: 'Demo Urgent Care', telecom: [{ value: '0300' }] },
+      nhsNumber: '9000000009',
+      restricted: false,
+      description: 'Written before the crash',
+      created: NOW.toISOString(),
+      lastUpdated: NOW.toISOString(),
+      version: 1,
+    })
+    const soon = { ...deps, clock: () => new Date(NOW.getTime() + 5_000) }
+    const later = { ...deps, clock: () => new Date(NOW.getTime() + 61_000) }
+    const id = `${slot!.id}.1`
+    // Act
+    await readAppointment(id, callerOf('NX001'), context(), soon)
+    const announcedSoon = publisher.of('AppointmentBooked').some((event) => event.id === `booked.${id}`)
+    await readAppointment(id, callerOf('NX001'), context(), later)
+    // Assess
+    expect(announcedSoon).toBe(false)
+    expect(publisher.of('AppointmentBooked').filter((event) => event.id === `booked.${id}`)).toHaveLength(1)
+    expect((await book.slot(slot!.id))?.booking?.announced).toBe(true)
   })
 })
 
@@ -392,29 +423,30 @@ describe('followUpAppointmentEvent', () => {
     },
   })
 
-  it('marks a booking announced, and finishes a cancellation its request could not', async () => {
+  it('finishes a cancellation its request could not, and refuses events it does not follow up', async () => {
     // Prepare
     const [slot] = await freshSlots('follow-up', 1)
     const { appointment } = await bookAppointment(appointmentFor(slot!), callerOf('NX001'), context(), deps)
     const booked = publisher.of('AppointmentBooked').at(-1)!
     const { slotId, n } = parseAppointmentId(appointment.id)!
-    // Act
-    await followUpAppointmentEvent(envelope('AppointmentBooked', booked.data) as never, {
-      book,
-      now: () => NOW,
-    })
     await book.cancel(slotId, n, 1, { reason: 'x', at: NOW.toISOString(), byOds: 'NX001' }, NOW.toISOString())
+    // Act
     const outcome = await followUpAppointmentEvent(
+      envelope('AppointmentCancelled', { ...(booked.data as object), cancelledByOds: 'NX001' }) as never,
+      { book, now: () => NOW },
+    )
+    const again = await followUpAppointmentEvent(
       envelope('AppointmentCancelled', { ...(booked.data as object), cancelledByOds: 'NX001' }) as never,
       { book, now: () => NOW },
     )
     // Assess
     expect(outcome).toBe('cancellation finished')
+    expect(again).toBe('already finished')
     expect(await book.slot(slotId)).toMatchObject({ status: 'free' })
-    expect((await book.appointment(slotId, n))?.booking).toMatchObject({
-      announced: true,
-      cancellation: { reason: 'x' },
-    })
+    expect((await book.appointment(slotId, n))?.booking).toMatchObject({ cancellation: { reason: 'x' } })
+    await expect(
+      followUpAppointmentEvent(envelope('AppointmentBooked', booked.data) as never, { book, now: () => NOW }),
+    ).rejects.toThrow('Not an appointments event')
   })
 })
 

@@ -108,6 +108,23 @@ function storedOf(item: Record<string, unknown>): StoredAppointment | undefined 
 const sameContent = (a: SlotContent, b: SlotContent) =>
   CONTENT_FIELDS.every((field) => JSON.stringify(a[field]) === JSON.stringify(b[field]))
 
+/** A free slot's item as the book writes it (bulk loads for benchmarks use the same). */
+export function slotItemOf(slot: SlotRecord): Record<string, unknown> {
+  return {
+    ...slot,
+    pk: scheduleKey(slot.scheduleId),
+    sk: slotKey(slot.start),
+    kind: 'slot',
+    slotOrg: slot.hostOds,
+    slotStart: `${slot.start}#${slot.id}`,
+  } satisfies SlotItem
+}
+
+/** The item of an organisation in the directory of slot publishers. */
+export function publisherItemOf(hostOds: string, lastEnd: string): Record<string, unknown> {
+  return { pk: PUBLISHERS, sk: hostOds, hostOds, lastEnd }
+}
+
 /** The appointment book in DynamoDB: every change is one conditional write on one item. */
 export class DynamoDbAppointmentBook implements AppointmentBook {
   constructor(
@@ -183,7 +200,7 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
         await this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: this.slotItem(slot),
+            Item: slotItemOf(slot),
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )
@@ -475,17 +492,6 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
       ExpressionAttributeValues: { ':pk': PUBLISHERS },
     })
     return items.map((item) => ({ hostOds: item.hostOds as string, lastEnd: item.lastEnd as string }))
-  }
-
-  private slotItem(slot: SlotRecord): SlotItem {
-    return {
-      ...slot,
-      pk: scheduleKey(slot.scheduleId),
-      sk: slotKey(slot.start),
-      kind: 'slot',
-      slotOrg: slot.hostOds,
-      slotStart: `${slot.start}#${slot.id}`,
-    }
   }
 
   private async conditionalUpdate(
