@@ -21,28 +21,32 @@ interface Session {
   serviceType: string
 }
 
-/** A practice's weekday: GP surgery in the morning, telephone consultations after lunch, a nurse clinic. */
+/**
+ * A practice's weekday as the demo offers it to the ICS: GP appointments in the morning, telephone
+ * consultations after lunch, a nurse clinic (ten slots a day: enough to book, few enough that the
+ * seed costs little at every start).
+ */
 const SESSIONS: readonly Session[] = [
   {
     schedule: 'gp',
     from: '09:00',
-    to: '12:00',
-    minutes: 20,
+    to: '11:00',
+    minutes: 30,
     channel: 'In-person',
     serviceType: 'General GP Appointment',
   },
   {
     schedule: 'gp',
     from: '14:00',
-    to: '16:00',
-    minutes: 20,
+    to: '15:00',
+    minutes: 30,
     channel: 'Telephone',
     serviceType: 'GP Telephone Consultation',
   },
   {
     schedule: 'nurse',
     from: '09:00',
-    to: '12:00',
+    to: '11:00',
     minutes: 30,
     channel: 'In-person',
     serviceType: 'Practice Nurse Appointment',
