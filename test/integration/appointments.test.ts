@@ -399,10 +399,10 @@ describe('POST /Appointment (GP Connect Book an appointment)', () => {
     const retry = await book(appointmentFor(slot), { requestId })
     const other = await book(appointmentFor(slot), { requestId: crypto.randomUUID() })
     // Assess
-    expect(first.status).toBe(201)
-    expect(retry.status).toBe(201)
+    expect(first.status, JSON.stringify(first.body)).toBe(201)
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201)
     expect(retry.body.id).toBe(first.body.id)
-    expect(other.status).toBe(409)
+    expect(other.status, JSON.stringify(other.body)).toBe(409)
     expect(codeOf(other.body)).toBe('DUPLICATE_REJECTED')
   })
 
