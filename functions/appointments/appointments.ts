@@ -231,11 +231,18 @@ export async function bookAppointment(
       ? { slot: current, booking: current.booking, onSlot: true }
       : undefined
 
-  let stored = mine(slot)
+  let current = slot
+  if (current.booking?.cancellation) {
+    // Cancelled, but the cancellation was cut short before the slot was freed: finish it first.
+    await finishSlotCancellation(current, context, deps)
+    current = (await deps.book.slot(slotId)) ?? current
+  }
+  let stored = mine(current)
   if (!stored) {
-    if (slot.status !== 'free') throw new FhirError('DUPLICATE_REJECTED', `Slot/${slot.id} is no longer free`)
+    if (current.status !== 'free')
+      throw new FhirError('DUPLICATE_REJECTED', `Slot/${slot.id} is no longer free`)
     const booking: Booking = {
-      n: slot.bookings + 1,
+      n: current.bookings + 1,
       requestId: context.requestId,
       bookingOrganisation: request.bookingOrganisation,
       nhsNumber: nhsNumberOf(patient.patient),
@@ -246,9 +253,9 @@ export async function bookAppointment(
       lastUpdated: now.toISOString(),
       version: 1,
     }
-    if (await deps.book.book(slot, booking)) {
+    if (await deps.book.book(current, booking)) {
       stored = {
-        slot: { ...slot, status: 'busy', bookings: booking.n, version: slot.version + 1, booking },
+        slot: { ...current, status: 'busy', bookings: booking.n, version: current.version + 1, booking },
         booking,
         onSlot: true,
       }

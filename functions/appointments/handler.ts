@@ -52,7 +52,12 @@ async function once(
   if (request.headers['x-request-id'] === undefined) return run()
   keys ??= new DynamoDbIdempotencyStore()
   const key = idempotencyKey(request.route.operationId, caller.organisation, request.requestId)
-  const fingerprint = requestFingerprint(request.route.operationId, request.pathParameters, request.body)
+  const fingerprint = requestFingerprint(
+    request.route.operationId,
+    request.pathParameters,
+    request.headers['if-match'] ?? null,
+    request.body,
+  )
   const { replayed, ...response } = await withIdempotency(
     key,
     fingerprint,

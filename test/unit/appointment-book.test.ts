@@ -407,6 +407,21 @@ describe('cancelling', () => {
   })
 })
 
+describe('rebooking', () => {
+  it('finishes a cancellation cut short before booking the slot again', async () => {
+    // Prepare: decided on the slot, nothing after it
+    const [slot] = await freshSlots('rebook-cut-short', 1)
+    const { appointment } = await bookAppointment(appointmentFor(slot!), callerOf('NX001'), context(), deps)
+    const { slotId, n } = parseAppointmentId(appointment.id)!
+    await book.cancel(slotId, n, 1, { reason: 'x', at: NOW.toISOString(), byOds: 'NX001' }, NOW.toISOString())
+    // Act
+    const rebooked = await bookAppointment(appointmentFor(slot!), callerOf('NX001'), context(), deps)
+    // Assess
+    expect(rebooked.appointment.id).toBe(`${slotId}.2`)
+    expect((await book.appointment(slotId, 1))?.booking.cancellation?.reason).toBe('x')
+  })
+})
+
 describe('followUpAppointmentEvent', () => {
   const envelope = (detailType: string, data: unknown) => ({
     'detail-type': detailType,
