@@ -36,6 +36,8 @@ export interface AppointmentBenchServers {
   bareSlots: string[]
   /** The days (yyyy-mm-dd, UK) that carry SEARCH_SLOTS_PER_DAY slots at every member. */
   searchDays: string[]
+  /** Slots a day at every member on those days. */
+  slotsPerDay: number
   organisations: string[]
 }
 
@@ -46,8 +48,9 @@ export interface BenchSlot {
   location: string
 }
 
-export const SEARCH_DAYS = 14
-export const SEARCH_SLOTS_PER_DAY = 100
+// Never import values from this module: importing it runs it (it is a child's entry point).
+const SEARCH_DAYS = 14
+const SEARCH_SLOTS_PER_DAY = 100
 /** Free slots bulk-loaded per side of the booking suite. */
 const BOOKING_POOL = Number(process.argv[2] ?? 7_000)
 
@@ -289,6 +292,7 @@ const servers: AppointmentBenchServers = {
   })),
   bareSlots: barePool.map((slot) => slot.id),
   searchDays,
+  slotsPerDay: SEARCH_SLOTS_PER_DAY,
   organisations,
 }
 
