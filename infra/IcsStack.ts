@@ -3,6 +3,7 @@ import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
 import { Appointments } from './constructs/Appointments'
 import { Audit } from './constructs/Audit'
+import { Docs } from './constructs/Docs'
 import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
@@ -26,6 +27,7 @@ export class IcsStack extends Stack {
     new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
     new Appointments(this, 'Appointments', this.platform)
+    new Docs(this, 'Docs', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

@@ -1,4 +1,6 @@
 import { type IcsConfig, runtimeConfigOf } from '../schemas/ics-config'
+import type { FunctionName } from './functions'
+import { type RouteDeclaration, routes } from './routes'
 
 /**
  * How every function is bundled, declared once: the CDK construct passes these to
@@ -19,4 +21,21 @@ export const bundleSettings = {
 /** The ICS config compiled into a bundle (see functions/shared/ics.ts). */
 export function icsDefine(config: IcsConfig): Record<string, string> {
   return { 'process.env.ICS_CONFIG': JSON.stringify(JSON.stringify(runtimeConfigOf(config))) }
+}
+
+/**
+ * The routes compiled into one function's bundle (see functions/shared/http.ts): its own,
+ * and the others on the same paths (for `Allow` and the CORS preflight), without what only
+ * docs read (summaries, search parameters). A bundle then carries a few routes, not every
+ * route of the stack, however many capabilities land.
+ */
+export function routesDefine(
+  fn: FunctionName,
+  declared: readonly RouteDeclaration[] = routes,
+): Record<string, string> {
+  const paths = new Set(declared.filter((route) => route.function === fn).map((route) => route.path))
+  const runtime = declared
+    .filter((route) => paths.has(route.path))
+    .map(({ summary: _summary, searchParams: _searchParams, ...route }) => route)
+  return { 'process.env.JOINUP_ROUTES': JSON.stringify(JSON.stringify(runtime)) }
 }

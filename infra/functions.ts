@@ -25,11 +25,17 @@ export interface FunctionDeclaration {
   publishesEvents: boolean
   memoryMb?: number
   timeoutSeconds?: number
+  /**
+   * Files copied beside the bundle, by their path from the repository root (kept there, so
+   * the function finds them at the same relative path locally and on Lambda): static docs
+   * assets that must not be bundled as code.
+   */
+  assets?: readonly string[]
 }
 
 export const functions = {
   metadata: {
-    description: 'CapabilityStatement and API docs',
+    description: 'CapabilityStatement and SMART configuration',
     entry: 'functions/metadata/handler.ts',
     handler: 'handler',
     tables: {},
@@ -63,6 +69,22 @@ export const functions = {
     handler: 'handler',
     tables: { audit: 'append', rateLimits: 'count' },
     publishesEvents: false,
+  },
+  docs: {
+    description: 'Docs site: getting started, API reference, event catalogue, OpenAPI document',
+    entry: 'functions/docs/handler.ts',
+    handler: 'handler',
+    tables: {},
+    publishesEvents: false,
+    assets: [
+      'schemas/exported/openapi.json',
+      'schemas/exported/event-catalogue.json',
+      'node_modules/swagger-ui-dist/swagger-ui-bundle.js',
+      'node_modules/swagger-ui-dist/swagger-ui.css',
+      'functions/docs/assets/docs.css',
+      'functions/docs/assets/try-it.js',
+      'functions/docs/assets/reference.js',
+    ],
   },
   appointments: {
     description: 'Appointments: publish and search slots, book, read, amend and cancel appointments',

@@ -9,10 +9,29 @@ import type { FunctionName } from './functions'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
-/** How the route shows in the CapabilityStatement (FHIR R4 restful interactions and operations). */
+/**
+ * How the route shows in the CapabilityStatement (FHIR R4 restful interactions and
+ * operations). `conditional` marks a conditional interaction (a DELETE by search criteria),
+ * which R4 lists as `conditionalDelete` rather than as an interaction.
+ */
 export type FhirInteraction =
-  | { resource: string; interaction: 'read' | 'search-type' | 'create' | 'update' | 'delete' }
+  | {
+      resource: string
+      interaction: 'read' | 'search-type' | 'create' | 'update' | 'delete'
+      conditional?: boolean
+    }
   | { resource?: string; operation: string }
+
+/**
+ * A query parameter the route reads. `name` is the FHIR search parameter name, without
+ * modifiers; `modifiers` lists the ones the route understands (`subject:identifier`).
+ * Documentation (required, repeats, formats, examples) lives in schemas/api (README).
+ */
+export interface SearchParamDeclaration {
+  name: string
+  type: 'string' | 'token' | 'date' | 'number' | 'reference' | 'uri'
+  modifiers?: readonly string[]
+}
 
 export interface RouteDeclaration {
   /** Stable name; the handler's implementation map and the OpenAPI operationId use it. */
@@ -25,10 +44,14 @@ export interface RouteDeclaration {
   scope: Scope | null
   summary: string
   fhir?: FhirInteraction
-  /** Search parameters the route understands, for the CapabilityStatement and OpenAPI. */
-  searchParams?: readonly { name: string; type: 'string' | 'token' | 'date' | 'number' | 'reference' }[]
+  /** Query parameters the route understands, for the CapabilityStatement and OpenAPI. */
+  searchParams?: readonly SearchParamDeclaration[]
   /** Whether the route takes a JSON body; bodies on other routes are ignored. */
   hasBody?: boolean
+  /** What the route answers with, when not `application/fhir+json` (docs pages, JSON documents). */
+  contentType?: string
+  /** Request headers the route reads beyond the common ones (CORS preflight allows them), e.g. `If-Match`. */
+  requestHeaders?: readonly string[]
 }
 
 export const routes = [
@@ -42,20 +65,58 @@ export const routes = [
     fhir: { operation: 'capabilities' },
   },
   {
+    operationId: 'smartConfiguration',
+    method: 'GET',
+    path: '/.well-known/smart-configuration',
+    function: 'metadata',
+    scope: null,
+    summary: 'SMART configuration: where to get a token (client credentials) and which scopes exist',
+    contentType: 'application/json',
+  },
+  {
     operationId: 'docsPage',
     method: 'GET',
     path: '/docs',
-    function: 'metadata',
+    function: 'docs',
     scope: null,
-    summary: 'Human-readable API reference',
+    summary: 'Getting started: test patients, tokens, paging, errors, and a try-it call',
+    contentType: 'text/html',
   },
   {
     operationId: 'openApiDocument',
     method: 'GET',
     path: '/docs/openapi.json',
-    function: 'metadata',
+    function: 'docs',
     scope: null,
-    summary: 'OpenAPI 3.1 document generated from the schemas',
+    summary: 'OpenAPI 3.1 document generated from the route declarations and schemas',
+    contentType: 'application/json',
+  },
+  {
+    operationId: 'apiReference',
+    method: 'GET',
+    path: '/docs/reference',
+    function: 'docs',
+    scope: null,
+    summary: 'Interactive API reference rendered from the OpenAPI document',
+    contentType: 'text/html',
+  },
+  {
+    operationId: 'eventCatalogue',
+    method: 'GET',
+    path: '/docs/events',
+    function: 'docs',
+    scope: null,
+    summary: 'Event catalogue: every event and version, its producer, consumers, schema and example',
+    contentType: 'text/html',
+  },
+  {
+    operationId: 'docsAsset',
+    method: 'GET',
+    path: '/docs/assets/{asset}',
+    function: 'docs',
+    scope: null,
+    summary: 'Scripts and styles of the docs pages, served from this deployment (no CDN)',
+    contentType: 'application/octet-stream',
   },
   {
     operationId: 'readPatient',
@@ -79,9 +140,15 @@ export const routes = [
       { name: 'given', type: 'string' },
       { name: 'gender', type: 'token' },
       { name: 'birthdate', type: 'date' },
+      { name: 'death-date', type: 'date' },
       { name: 'address-postalcode', type: 'string' },
+      { name: 'address-postcode', type: 'string' },
+      { name: 'general-practitioner', type: 'string' },
+      { name: 'email', type: 'string' },
+      { name: 'phone', type: 'string' },
       { name: '_fuzzy-match', type: 'token' },
       { name: '_exact-match', type: 'token' },
+      { name: '_history', type: 'token' },
       { name: '_max-results', type: 'number' },
     ],
   },
@@ -94,11 +161,21 @@ export const routes = [
     summary: 'Which organisations hold records about a patient: NRL-style pointers, 20 a page',
     fhir: { resource: 'DocumentReference', interaction: 'search-type' },
     searchParams: [
-      { name: 'subject:identifier', type: 'token' },
-      { name: 'custodian:identifier', type: 'token' },
+      { name: 'subject', type: 'reference', modifiers: ['identifier'] },
+      { name: 'custodian', type: 'reference', modifiers: ['identifier'] },
       { name: 'type', type: 'token' },
+      { name: '_count', type: 'number' },
       { name: '_cursor', type: 'string' },
     ],
+  },
+  {
+    operationId: 'readPointer',
+    method: 'GET',
+    path: '/DocumentReference/{id}',
+    function: 'patientIndexApi',
+    scope: 'record.read',
+    summary: 'Read one pointer by its id (the Location a registration answers with)',
+    fhir: { resource: 'DocumentReference', interaction: 'read' },
   },
   {
     operationId: 'registerPointer',
@@ -117,13 +194,23 @@ export const routes = [
     function: 'patientIndexApi',
     scope: 'pointer.write',
     summary: 'Conditional delete by the custodian: one patient (optionally one type), or everything it holds',
-    fhir: { resource: 'DocumentReference', interaction: 'delete' },
+    fhir: { resource: 'DocumentReference', interaction: 'delete', conditional: true },
     searchParams: [
-      { name: 'subject:identifier', type: 'token' },
-      { name: 'custodian:identifier', type: 'token' },
+      { name: 'subject', type: 'reference', modifiers: ['identifier'] },
+      { name: 'custodian', type: 'reference', modifiers: ['identifier'] },
       { name: 'type', type: 'token' },
       { name: 'reason', type: 'token' },
     ],
+  },
+  {
+    operationId: 'deletePointer',
+    method: 'DELETE',
+    path: '/DocumentReference/{id}',
+    function: 'patientIndexApi',
+    scope: 'pointer.write',
+    summary: 'The custodian withdraws one pointer by its id',
+    fhir: { resource: 'DocumentReference', interaction: 'delete' },
+    searchParams: [{ name: 'reason', type: 'token' }],
   },
   {
     operationId: 'searchAuditEvents',
@@ -135,6 +222,7 @@ export const routes = [
     fhir: { resource: 'AuditEvent', interaction: 'search-type' },
     searchParams: [
       { name: 'patient', type: 'reference' },
+      { name: '_count', type: 'number' },
       { name: '_cursor', type: 'string' },
     ],
   },
@@ -163,11 +251,20 @@ export const routes = [
       { name: 'status', type: 'token' },
       { name: 'organization', type: 'token' },
       { name: 'service-type', type: 'string' },
-      { name: '_include', type: 'string' },
-      { name: '_include:recurse', type: 'string' },
+      { name: '_include', type: 'string', modifiers: ['recurse'] },
       { name: 'searchFilter', type: 'token' },
+      { name: '_count', type: 'number' },
       { name: '_cursor', type: 'string' },
     ],
+  },
+  {
+    operationId: 'readSlot',
+    method: 'GET',
+    path: '/Slot/{id}',
+    function: 'appointments',
+    scope: 'appointment.read',
+    summary: 'Read one slot, free or busy (the Location of a publication)',
+    fhir: { resource: 'Slot', interaction: 'read' },
   },
   {
     operationId: 'bookAppointment',
@@ -198,6 +295,21 @@ export const routes = [
     summary: 'Amend description and comment, or cancel with a reason (If-Match the current version)',
     fhir: { resource: 'Appointment', interaction: 'update' },
     hasBody: true,
+    requestHeaders: ['If-Match'],
+  },
+  {
+    operationId: 'searchAppointments',
+    method: 'GET',
+    path: '/Appointment',
+    function: 'appointments',
+    scope: 'appointment.read',
+    summary:
+      "A patient's appointments from today on, booked or hosted by your organisation (cancelled included): FHIR's form of the search below",
+    fhir: { resource: 'Appointment', interaction: 'search-type' },
+    searchParams: [
+      { name: 'patient', type: 'reference' },
+      { name: 'start', type: 'date' },
+    ],
   },
   {
     operationId: 'searchPatientAppointments',
@@ -206,8 +318,7 @@ export const routes = [
     function: 'appointments',
     scope: 'appointment.read',
     summary:
-      "A patient's appointments from today on, booked or hosted by your organisation (cancelled included)",
-    fhir: { resource: 'Appointment', interaction: 'search-type' },
+      "A patient's appointments from today on, booked or hosted by your organisation (cancelled included), as GP Connect asks for them",
     searchParams: [{ name: 'start', type: 'date' }],
   },
 ] as const satisfies readonly RouteDeclaration[]
@@ -217,4 +328,9 @@ export type OperationId = (typeof routes)[number]['operationId']
 /** The routes one function serves. */
 export function routesOf(fn: FunctionName): RouteDeclaration[] {
   return routes.filter((route) => route.function === fn)
+}
+
+/** The query parameter names a declared parameter is sent as: itself and each modified form. */
+export function queryNamesOf(param: SearchParamDeclaration): string[] {
+  return [param.name, ...(param.modifiers ?? []).map((modifier) => `${param.name}:${modifier}`)]
 }

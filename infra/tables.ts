@@ -64,6 +64,8 @@ export const tables = {
         partitionKey: { name: 'holderOds', type: 'S' },
         sortKey: { name: 'pk', type: 'S' },
       },
+      // One pointer by its id: GET and DELETE /DocumentReference/{id}.
+      { indexName: 'byPointerId', partitionKey: { name: 'pointerId', type: 'S' } },
     ],
     timeToLiveAttribute: 'expiresAt',
   },

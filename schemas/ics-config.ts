@@ -42,11 +42,20 @@ export const IcsConfig = z
       /** The `aud` every token must carry: this stack's identity at the ICS's identity provider. */
       audience: z.string().check(z.minLength(1)),
       jwksUrl: z.url(),
+      /** The identity provider's OAuth2 token endpoint (client credentials), for SMART configuration and docs. */
+      tokenUrl: z.optional(z.url()),
     }),
     rateLimit: z.strictObject({
       /** Requests per organisation per minute, across all its apps, before 429. */
       requestsPerMinute: positiveInt(),
     }),
+    /** Browser origins (scheme://host[:port]) allowed to call the API (CORS); none by default. */
+    cors: z._default(
+      z.strictObject({
+        allowedOrigins: z.array(z.string().check(z.regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/))),
+      }),
+      { allowedOrigins: [] },
+    ),
     pds: z.discriminatedUnion('source', [
       /** The ICS's DynamoDB copy of PDS (seeded locally; fed by the ICS's PDS sync in the cloud). */
       z.strictObject({ source: z.literal('ics-cache') }),
@@ -88,12 +97,13 @@ export const IcsConfig = z
 export type IcsConfig = z.infer<typeof IcsConfig>
 
 /** The part of the ICS config the Lambda functions need at run time. */
-export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'>
+export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'> &
+  Partial<Pick<IcsConfig, 'cors'>>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
-  const { ics, name, members, auth, rateLimit, pds } = config
-  return { ics, name, members, auth, rateLimit, pds }
+  const { ics, name, members, auth, rateLimit, pds, cors } = config
+  return { ics, name, members, auth, rateLimit, pds, cors }
 }
 
 /** Validates the run-time part of a config (what a function reads at cold start). */
@@ -104,4 +114,5 @@ export const IcsRuntimeConfig = z.looseObject({
   auth: IcsConfig.def.shape.auth,
   rateLimit: IcsConfig.def.shape.rateLimit,
   pds: IcsConfig.def.shape.pds,
+  cors: z.optional(IcsConfig.def.shape.cors),
 })

@@ -439,6 +439,28 @@ const invalidParameter = (diagnostics: string) =>
   new FhirError('INVALID_PARAMETER', diagnostics, { status: 422 })
 
 /**
+ * GET /Appointment?patient=Patient/<nhs>&start=…&start=…: FHIR's type-level form of the
+ * search below, for clients that search by the patient rather than in their compartment.
+ */
+export function searchAppointments(
+  query: Record<string, string[]>,
+  baseUrl: string,
+  caller: Caller,
+  context: RequestContext,
+  deps: AppointmentDependencies,
+): Promise<{ bundle: Bundle; audit: AuditFacts[] }> {
+  const patient = query.patient
+  if (patient?.length !== 1) {
+    throw new FhirError('INVALID_PARAMETER', 'patient is required, once: Patient/<NHS number>', {
+      status: 422,
+    })
+  }
+  const match = /^(?:.*\/)?(?:Patient\/)?(\d{10})$/.exec(patient[0]!)
+  if (!match) throw new FhirError('INVALID_NHS_NUMBER', 'patient must be Patient/<NHS number>')
+  return searchPatientAppointments(match[1]!, query, baseUrl, caller, context, deps)
+}
+
+/**
  * GET /Patient/{nhs}/Appointment?start=ge<date>&start=le<date> (GP Connect Retrieve a
  * patient's appointments): two dates, no times, no part in the past (422
  * INVALID_PARAMETER); every appointment starting on those days, cancelled ones included,
@@ -499,7 +521,10 @@ export async function searchPatientAppointments(
   )
   visible.sort((a, b) => a.slot.start.localeCompare(b.slot.start) || a.slot.id.localeCompare(b.slot.id))
   const appointments = visible.map((appointment) => appointmentResource(appointment, caller.organisation))
-  const self = new URL(`${baseUrl}/Patient/${nhsNumber}/Appointment`)
+  const self = new URL(
+    query.patient ? `${baseUrl}/Appointment` : `${baseUrl}/Patient/${nhsNumber}/Appointment`,
+  )
+  if (query.patient) self.searchParams.append('patient', `Patient/${nhsNumber}`)
   for (const value of starts) self.searchParams.append('start', value)
   return {
     bundle: {

@@ -20,11 +20,12 @@ import {
   bookAppointment,
   finishSlotCancellation,
   readAppointment,
+  searchAppointments,
   searchPatientAppointments,
   updateAppointment,
 } from './appointments'
 import { publishSlots } from './publishing'
-import { searchSlots } from './slotSearch'
+import { readSlot, searchSlots } from './slotSearch'
 
 let book: AppointmentBook | undefined
 let keys: IdempotencyStore | undefined
@@ -74,11 +75,11 @@ export const handler = httpApi(
   {
     publishSlots: async (request, caller) => {
       const { status, body, location } = await publishSlots(request.body, caller, request, dependencies())
-      return {
-        status,
-        body,
-        ...(location ? { headers: { Location: `${request.baseUrl}/${location}` } } : {}),
-      }
+      return { status, body, headers: { Location: `${request.baseUrl}/${location}` } }
+    },
+    readSlot: async (request) => {
+      const { slot, etag } = await readSlot(request.pathParameters.id ?? '', dependencies().book)
+      return { status: 200, body: slot, headers: { ETag: etag } }
     },
     searchSlots: async (request) => {
       const deps = dependencies()
@@ -124,6 +125,16 @@ export const handler = httpApi(
         )
         return { status: 200, body: appointment, headers: { ETag: etag }, audit }
       }),
+    searchAppointments: async (request, caller) => {
+      const { bundle, audit } = await searchAppointments(
+        request.query,
+        request.baseUrl,
+        caller,
+        request,
+        dependencies(),
+      )
+      return { status: 200, body: bundle, audit }
+    },
     searchPatientAppointments: async (request, caller) => {
       const { bundle, audit } = await searchPatientAppointments(
         request.pathParameters.nhsNumber ?? '',

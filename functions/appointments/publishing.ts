@@ -45,7 +45,8 @@ export interface Publication {
   status: 200 | 201
   /** The Slot (for a single Slot), or a collection Bundle of every published Slot as it now is. */
   body: Slot | Record<string, unknown>
-  location?: string
+  /** The Slot (for a Bundle, its first Slot), relative to the base URL. */
+  location: string
 }
 
 const invalid = (diagnostics: string) => new FhirError('INVALID_RESOURCE', diagnostics)
@@ -371,6 +372,8 @@ export async function publishSlots(
   }
   return {
     status,
+    // A collection has no one created resource; its first Slot stands for it (FHIR create answers a Location).
+    location: `Slot/${current[0]!.id}`,
     body: {
       resourceType: 'Bundle',
       type: 'collection',

@@ -1,7 +1,13 @@
 import type { Bundle } from '../../schemas/fhir/Bundle'
 import { ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
+import type { Slot } from '../../schemas/fhir/Scheduling'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
-import type { AppointmentBook, PublishedResource, SlotRecord } from '../shared/appointments/AppointmentBook'
+import {
+  type AppointmentBook,
+  type PublishedResource,
+  parseSlotId,
+  type SlotRecord,
+} from '../shared/appointments/AppointmentBook'
 import { FhirError } from '../shared/errors'
 import {
   addDays,
@@ -40,6 +46,8 @@ export interface SlotSearch {
   serviceType?: string
   include: { schedule: boolean; practitioner: boolean; location: boolean; organization: boolean }
   after?: string
+  /** Slots a page (FHIR `_count`), SLOTS_PER_PAGE when absent. */
+  count: number
 }
 
 const invalidParameter = (diagnostics: string) =>
@@ -171,6 +179,15 @@ export function parseSlotSearch(query: Record<string, string[]>, ics: IcsRuntime
   ) {
     throw invalidParameter('service-type must be given once, as text of at most 200 characters')
   }
+  const countValue = query._count
+  if (
+    countValue &&
+    (countValue.length !== 1 ||
+      !/^[1-9]\d{0,2}$/.test(countValue[0]!) ||
+      Number(countValue[0]) > SLOTS_PER_PAGE)
+  ) {
+    throw invalidParameter(`_count must be a whole number from 1 to ${SLOTS_PER_PAGE}`)
+  }
   const cursor = query._cursor
   if (
     cursor &&
@@ -194,6 +211,7 @@ export function parseSlotSearch(query: Record<string, string[]>, ics: IcsRuntime
       organization: schedule,
     },
     ...(cursor ? { after: cursor[0] } : {}),
+    count: countValue ? Number(countValue[0]) : SLOTS_PER_PAGE,
   }
 }
 
@@ -228,7 +246,7 @@ export async function searchSlots(
       deps.book.openSlots(
         ods,
         { from: search.from, to: search.to, ...(search.endBy ? { endBy: search.endBy } : {}) },
-        { limit: SLOTS_PER_PAGE, ...(search.after ? { after: search.after } : {}) },
+        { limit: search.count, ...(search.after ? { after: search.after } : {}) },
       ),
     ),
   )
@@ -239,8 +257,8 @@ export async function searchSlots(
   const horizon = ends.length ? ends.sort()[0] : undefined
   let page = horizon ? merged.filter((slot) => sortKey(slot) <= horizon) : merged
   let next = horizon
-  if (page.length > SLOTS_PER_PAGE) {
-    page = page.slice(0, SLOTS_PER_PAGE)
+  if (page.length > search.count) {
+    page = page.slice(0, search.count)
     next = sortKey(page.at(-1)!)
   }
   // A slot whose cancellation was cut short is free once finished (the reader finishes it).
@@ -328,4 +346,11 @@ async function includedResources(
     ...found.map((resource) => resource.resource as { resourceType: string; id: string }),
     ...(organisations as { resourceType: string; id: string }[]),
   ]
+}
+
+/** GET /Slot/{id}: one slot as it now is, free or busy. */
+export async function readSlot(id: string, book: AppointmentBook): Promise<{ slot: Slot; etag: string }> {
+  const record = parseSlotId(id) ? await book.slot(id) : undefined
+  if (!record) throw new FhirError('NO_RECORD_FOUND', 'No slot with this id')
+  return { slot: slotResource(record), etag: `W/"${record.version}"` }
 }

@@ -10,6 +10,8 @@ export interface AuditReader {
 }
 
 export const AUDIT_PAGE_SIZE = 20
+/** The most `_count` may ask for. */
+export const AUDIT_MAX_PAGE_SIZE = 100
 const CHAIN_EXTENSION = 'https://fhir.joinup.example/StructureDefinition/audit-chain'
 const REQUEST_EXTENSION = 'https://fhir.joinup.example/StructureDefinition/request-ids'
 
@@ -125,6 +127,17 @@ export function auditEventOf(record: AuditRecord, ics: string) {
 }
 
 /**
+ * The NHS number a `patient` parameter names: a reference (`Patient/<nhs>`, absolute or
+ * relative, as the CapabilityStatement declares it), an identifier token
+ * (`https://fhir.nhs.uk/Id/nhs-number|<nhs>`) or the bare number.
+ */
+function patientOf(raw: string): string {
+  if (raw.startsWith(`${NHS_NUMBER_SYSTEM}|`)) return raw.slice(NHS_NUMBER_SYSTEM.length + 1)
+  const reference = /(?:^|\/)Patient\/([^/]{1,20})$/.exec(raw)
+  return reference ? reference[1]! : raw
+}
+
+/**
  * Who read or wrote what about a patient, newest first, 20 a page: the question patients
  * and IG leads ask. Reading the audit is itself audited.
  */
@@ -134,41 +147,50 @@ export async function auditEventsOf(
   deps: { reader: AuditReader; ics: string; clock: Clock },
 ): Promise<{ bundle: Record<string, unknown>; audit: AuditFacts[] }> {
   for (const [name, values] of Object.entries(query)) {
-    if (!['patient', '_cursor'].includes(name))
+    if (!['patient', '_count', '_cursor'].includes(name))
       throw new FhirError('INVALID_PARAMETER', `Unknown parameter ${name.slice(0, 60)}`)
     if (values.length > 1) throw new FhirError('INVALID_PARAMETER', `${name} may appear once`)
   }
   const raw = query.patient?.[0]
   if (!raw) throw new FhirError('MISSING_VALUE', "Missing value - 'patient'")
-  const nhsNumber = raw.startsWith(`${NHS_NUMBER_SYSTEM}|`) ? raw.slice(NHS_NUMBER_SYSTEM.length + 1) : raw
+  const nhsNumber = patientOf(raw)
   if (!isValidNhsNumber(nhsNumber))
     throw new FhirError('INVALID_NHS_NUMBER', 'patient must be a valid NHS number')
   const cursor = query._cursor?.[0]
   if (cursor !== undefined && !(/^[1-9]\d{0,15}$/.test(cursor) && Number.isSafeInteger(Number(cursor))))
     throw new FhirError('INVALID_PARAMETER', 'Invalid paging cursor')
+  const countText = query._count?.[0]
+  const limit =
+    countText === undefined ? AUDIT_PAGE_SIZE : /^\d{1,3}$/.test(countText) ? Number(countText) : 0
+  if (!(limit >= 1 && limit <= AUDIT_MAX_PAGE_SIZE))
+    throw new FhirError('INVALID_PARAMETER', `_count must be 1 to ${AUDIT_MAX_PAGE_SIZE}`)
   const records = await deps.reader.page(nhsNumber, {
-    limit: AUDIT_PAGE_SIZE + 1,
+    limit: limit + 1,
     ...(cursor ? { beforeSeq: Number(cursor) } : {}),
   })
-  const shown = records.slice(0, AUDIT_PAGE_SIZE)
-  const links = [
-    {
-      relation: 'self',
-      url: `${baseUrl}/AuditEvent?${new URLSearchParams({ patient: nhsNumber, ...(cursor ? { _cursor: cursor } : {}) })}`,
-    },
-  ]
-  if (records.length > AUDIT_PAGE_SIZE) {
-    const next = new URLSearchParams({ patient: nhsNumber, _cursor: String(shown.at(-1)!.seq) })
-    links.push({ relation: 'next', url: `${baseUrl}/AuditEvent?${next}` })
-  }
+  const shown = records.slice(0, limit)
+  // The chain numbers records 1, 2, 3… and never loses one, so its newest seq is the total.
+  const newest = cursor ? (await deps.reader.page(nhsNumber, { limit: 1 }))[0] : records[0]
+  const total = newest?.seq ?? 0
+  const linkOf = (pageCursor?: string) =>
+    `${baseUrl}/AuditEvent?${new URLSearchParams({
+      patient: `Patient/${nhsNumber}`,
+      ...(countText !== undefined ? { _count: String(limit) } : {}),
+      ...(pageCursor ? { _cursor: pageCursor } : {}),
+    })}`
+  const links = [{ relation: 'self', url: linkOf(cursor) }]
+  if (records.length > limit) links.push({ relation: 'next', url: linkOf(String(shown.at(-1)!.seq)) })
   return {
     bundle: {
       resourceType: 'Bundle',
       type: 'searchset',
       timestamp: ukDateTime(deps.clock()),
-      total: shown.length,
+      total,
       link: links,
-      entry: shown.map((record) => ({ resource: auditEventOf(record, deps.ics) })),
+      entry: shown.map((record) => {
+        const event = auditEventOf(record, deps.ics)
+        return { fullUrl: `${baseUrl}/AuditEvent/${event.id}`, resource: event, search: { mode: 'match' } }
+      }),
     },
     audit: [{ patient: nhsNumber, action: 'R', entities: [`AuditEvent?patient=${nhsNumber}`] }],
   }

@@ -5,8 +5,9 @@ import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientInd
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { auditTrail, rateLimiter } from '../shared/platform'
 import { systemClock } from '../shared/time'
+import { deletePointer, readPointer } from './pointerById'
 import { registerPointer, withdrawPointers } from './register'
-import { searchPointers } from './search'
+import { searchPointers, withIdentifierForms } from './search'
 
 let index: PatientIndex | undefined
 const indexOf = () => (index ??= new DynamoDbPatientIndex())
@@ -34,24 +35,50 @@ export const api = httpApi(
         publisher,
         clock: systemClock,
       })
-      const query = new URLSearchParams({
-        'subject:identifier': `${pointer.subject.identifier.system}|${pointer.subject.identifier.value}`,
-        'custodian:identifier': `${pointer.custodian.identifier.system}|${pointer.custodian.identifier.value}`,
-      })
-      // Accepted, not yet applied: the index consumer applies the event within moments.
+      // Accepted, not yet applied: the index consumer applies the event within moments, and
+      // the pointer is then read at its Location.
+      const location = `${request.baseUrl}/DocumentReference/${pointer.id}`
       return {
         status: 202,
         body: pointer,
-        headers: { Location: `${request.baseUrl}/DocumentReference?${query}` },
+        headers: { Location: location, 'Content-Location': location },
+        audit,
+      }
+    },
+    readPointer: async (request) => {
+      const { pointer, audit } = await readPointer(request.pathParameters.id ?? '', {
+        index: indexOf(),
+        ics: currentIcs(),
+      })
+      return { status: 200, body: pointer, audit }
+    },
+    deletePointer: async (request, caller) => {
+      const { audit } = await deletePointer(request.pathParameters.id ?? '', request.query, caller, request, {
+        index: indexOf(),
+        publisher,
+      })
+      return {
+        status: 202,
+        body: {
+          resourceType: 'OperationOutcome',
+          issue: [
+            { severity: 'information', code: 'informational', diagnostics: 'The pointer will be withdrawn' },
+          ],
+        },
         audit,
       }
     },
     withdrawPointers: async (request, caller) => {
-      const { diagnostics, audit } = await withdrawPointers(request.query, caller, request, {
-        index: indexOf(),
-        publisher,
-        clock: systemClock,
-      })
+      const { diagnostics, audit } = await withdrawPointers(
+        withIdentifierForms(request.query),
+        caller,
+        request,
+        {
+          index: indexOf(),
+          publisher,
+          clock: systemClock,
+        },
+      )
       return {
         status: 202,
         body: {

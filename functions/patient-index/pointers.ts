@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import { SNOMED } from '../../schemas/fhir/recordTypes'
-import type { HolderEntry } from '../shared/patient-index/HolderEntry'
+import { type HolderEntry, pointerIdOf } from '../shared/patient-index/HolderEntry'
 import { ukDateTime } from '../shared/time'
 
 const CARE_PLAN = { system: SNOMED, code: '734163000', display: 'Care plan' }
@@ -17,14 +16,7 @@ function categoryOf(code: string) {
   return RECORD_ARTIFACT
 }
 
-/**
- * A stable pointer id, `<ODS>-<16 hex>`, as NRL ids are `<ODS>-<local id>`. Derived from
- * the entry's key so it never changes, and hashed so that it does not carry the NHS number.
- */
-export function pointerIdOf(nhsNumber: string, holderOds: string, recordTypeCode: string): string {
-  const digest = createHash('sha256').update(`${nhsNumber}|${holderOds}|${recordTypeCode}`).digest('hex')
-  return `${holderOds}-${digest.slice(0, 16)}`
-}
+export { pointerIdOf }
 
 /** An index entry as an NRL-style DocumentReference pointer. */
 export function pointerOf(entry: HolderEntry, fallbackEndpoint?: string) {

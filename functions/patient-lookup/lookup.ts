@@ -69,7 +69,7 @@ export async function searchPatients(
   if (result.matches.length) {
     bundle.entry = result.matches.map(({ patient, score }) => ({
       fullUrl: `${baseUrl}/Patient/${patient.id}`,
-      search: { score },
+      search: { mode: 'match', score },
       resource: withholdRestrictedDetails(searchView(patient)),
     }))
   }

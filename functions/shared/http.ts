@@ -5,7 +5,8 @@ import httpEventNormalizer from '@middy/http-event-normalizer'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import type { FunctionName } from '../../infra/functions'
-import { type RouteDeclaration, type routes, routesOf } from '../../infra/routes'
+import { gatewayMethods } from '../../infra/http-surface'
+import { routes as declaredRoutes, type RouteDeclaration, type routes } from '../../infra/routes'
 import type { Caller } from '../../schemas/auth'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { authenticate, bearerToken, requireScope } from './auth'
@@ -15,12 +16,34 @@ import { logger } from './logger'
 import type { AuditFacts, AuditTrail, RateLimiter } from './ports'
 import { type Clock, systemClock } from './time'
 
+/**
+ * The routes this code knows: in a Lambda bundle, the function's own (and the others on its
+ * paths), compiled in by infra/bundling.ts `routesDefine`, so no bundle carries every route
+ * of the stack; run from source (npm start, tests), every declared route.
+ */
+const knownRoutes: readonly RouteDeclaration[] = process.env.JOINUP_ROUTES
+  ? (JSON.parse(process.env.JOINUP_ROUTES) as RouteDeclaration[])
+  : declaredRoutes
+
 /** Largest JSON body any route accepts (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
 export const MAX_BODY_BYTES = 1_048_576
 /** Deepest JSON nesting accepted: FHIR resources stay far below it; deeper input is an attack on the stack. */
 export const MAX_BODY_NESTING = 64
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8'
+/** Media ranges a FHIR JSON answer satisfies (FHIR R4 http.html#mime-type; `_format` shorthands too). */
+const FHIR_JSON_TYPES = new Set([
+  'application/fhir+json',
+  'application/json',
+  'application/json+fhir',
+  'json',
+])
+/** Headers every route reads; a browser app may send them cross-origin. */
+const COMMON_REQUEST_HEADERS = ['Accept', 'X-Request-ID', 'X-Correlation-ID']
+/** Response headers a cross-origin browser app may read. */
+const EXPOSED_HEADERS = 'ETag, Location, Content-Location, Retry-After, X-Request-ID, X-Correlation-ID'
+/** How long a browser may cache a preflight answer (seconds). */
+const PREFLIGHT_MAX_AGE = '600'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const CORRELATION_ID = /^[\x21-\x7e]{1,200}$/
 
@@ -77,6 +100,8 @@ interface RequestState {
   startedAt: number
   route?: RouteDeclaration
   caller?: Caller
+  /** The `Origin` a browser sent, when the ICS allows it (CORS). */
+  allowedOrigin?: string
 }
 
 /**
@@ -94,7 +119,7 @@ export function httpApi<F extends FunctionName>(
 ) {
   return routedHttpHandler(
     fn,
-    routesOf(fn),
+    knownRoutes.filter((route) => route.function === fn),
     implementations as Record<string, RouteImplementation | PublicRouteImplementation>,
     deps,
   )
@@ -110,7 +135,12 @@ export function routedHttpHandler(
   for (const route of declared) {
     if (!implementations[route.operationId]) throw new Error(`${fn} does not implement ${route.operationId}`)
   }
-  const byKey = new Map(declared.map((route) => [`${route.method} ${route.path}`, route]))
+  // Every method of this function's routes (HEAD, POST _search and OPTIONS derived), and
+  // for Allow lists every route on a path, whichever function serves it.
+  const surface = gatewayMethods(declared)
+  const byKey = new Map(surface.map((method) => [`${method.method} ${method.path}`, method]))
+  const everyRoute = [...knownRoutes, ...declared.filter((route) => !knownRoutes.includes(route))]
+  const everyMethod = gatewayMethods(everyRoute)
   const icsOf = deps.ics ?? currentIcs
   const verify = deps.authenticate ?? authenticate
   const clock = deps.clock ?? systemClock
@@ -118,13 +148,15 @@ export function routedHttpHandler(
 
   const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const state = states.get(context)!
-    const route = byKey.get(`${event.httpMethod} ${event.resource}`)
-    if (!route) {
-      const pathKnown = declared.some((candidate) => candidate.path === event.resource)
+    const found = byKey.get(`${event.httpMethod} ${event.resource}`)
+    if (!found) {
+      const pathKnown = surface.some((candidate) => candidate.path === event.resource)
       throw pathKnown
         ? new FhirError('METHOD_NOT_ALLOWED', `${event.httpMethod} is not supported on this resource`)
         : new FhirError('NOT_FOUND', 'No such resource or operation')
     }
+    if (found.kind === 'options') return preflight(event, everyMethod, state)
+    const route = found.route
     state.route = route
     logger.appendKeys({ operation: route.operationId })
 
@@ -138,6 +170,8 @@ export function routedHttpHandler(
       correlationId: state.correlationId,
       baseUrl: baseUrlOf(event),
     }
+    negotiate(route, request)
+    if (found.kind === 'search-post') addFormParameters(event, request)
 
     let result: HttpResult
     if (route.scope === null) {
@@ -161,7 +195,64 @@ export function routedHttpHandler(
       if (result.audit?.length && deps.audit)
         await appendAudit(deps.audit, result.audit, state, result.status)
     }
-    return toProxyResult(result)
+    const response = toProxyResult(result)
+    // HEAD: the GET, run and audited as one, without its body.
+    if (found.kind === 'head') response.body = ''
+    return response
+  }
+
+  /** The ICS's allowed browser origin this request came from, if any (CORS). */
+  function allowedOriginOf(event: APIGatewayProxyEvent): string | undefined {
+    const origin = headerValue(event.headers ?? {}, 'origin')
+    if (!origin) return undefined
+    let allowed: readonly string[]
+    try {
+      allowed = icsOf().cors?.allowedOrigins ?? []
+    } catch {
+      return undefined
+    }
+    return allowed.find((candidate) => candidate.toLowerCase() === origin.toLowerCase())
+  }
+
+  /**
+   * OPTIONS: the methods the path answers (`Allow`), and for a browser from an allowed
+   * origin the CORS preflight answer with the declared methods and request headers. No
+   * token is needed (browsers never send one on a preflight).
+   */
+  function preflight(
+    event: APIGatewayProxyEvent,
+    methods: ReturnType<typeof gatewayMethods>,
+    state: RequestState,
+  ): APIGatewayProxyResult {
+    const onPath = methods.filter((method) => method.path === event.resource)
+    const allow = [...new Set(onPath.map((method) => method.method))].join(', ')
+    const origin = headerValue(event.headers ?? {}, 'origin')
+    if (origin === undefined) return { statusCode: 204, headers: { Allow: allow }, body: '' }
+    if (!state.allowedOrigin) {
+      throw new FhirError(
+        'ACCESS_DENIED',
+        'This origin is not allowed to call the API from a browser (CORS)',
+        {
+          headers: { Allow: allow },
+        },
+      )
+    }
+    const requestHeaders = new Set(COMMON_REQUEST_HEADERS)
+    for (const method of onPath) {
+      if (method.route.scope !== null) requestHeaders.add('Authorization')
+      if (method.route.hasBody || method.kind === 'search-post') requestHeaders.add('Content-Type')
+      for (const header of method.route.requestHeaders ?? []) requestHeaders.add(header)
+    }
+    return {
+      statusCode: 204,
+      headers: {
+        Allow: allow,
+        'Access-Control-Allow-Methods': allow,
+        'Access-Control-Allow-Headers': [...requestHeaders].join(', '),
+        'Access-Control-Max-Age': PREFLIGHT_MAX_AGE,
+      },
+      body: '',
+    }
   }
 
   async function appendAudit(trail: AuditTrail, facts: AuditFacts[], state: RequestState, status: number) {
@@ -199,6 +290,7 @@ export function routedHttpHandler(
           startedAt: performance.now(),
         }
         states.set(request.context, state)
+        state.allowedOrigin = allowedOriginOf(request.event)
         logger.appendKeys({ request_id: state.requestId, correlation_id: state.correlationId })
         // PDS: X-Request-ID, when sent, must be a UUID.
         if (sent !== undefined && !UUID.test(sent)) {
@@ -225,9 +317,17 @@ function finish(response: APIGatewayProxyResult, state: RequestState | undefined
     ...response.headers,
     'X-Request-ID': requestId,
     'X-Correlation-ID': state?.correlationId ?? requestId,
-    'Cache-Control': 'no-store',
+    'Cache-Control': response.headers?.['Cache-Control'] ?? 'no-store',
     'X-Content-Type-Options': 'nosniff',
     'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+    // Answers differ by Origin (CORS), so caches must key on it.
+    Vary: 'Origin',
+    ...(state?.allowedOrigin
+      ? {
+          'Access-Control-Allow-Origin': state.allowedOrigin,
+          'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+        }
+      : {}),
   }
   logger.info('request finished', {
     status: response.statusCode,
@@ -305,6 +405,61 @@ function baseUrlOf(event: APIGatewayProxyEvent): string {
   const fullPath = event.requestContext?.path ?? event.path
   const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : ''
   return `${proto}://${host}${prefix}`
+}
+
+/** Whether an Accept header admits the media type a route answers with. */
+function accepts(accept: string, produces: string): boolean {
+  return accept.split(',').some((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase())
+    if (params.some((param) => /^q=0(\.0{0,3})?$/.test(param))) return false
+    if (type === '*/*' || type === 'application/*') return true
+    return produces === 'fhir' ? FHIR_JSON_TYPES.has(type) : type === produces
+  })
+}
+
+/**
+ * Content negotiation (FHIR R4 http.html#mime-type): a FHIR route answers JSON only, so
+ * `_format` or an `Accept` naming XML, Turtle or anything else is 406, never a 200 the client
+ * cannot read. `_format` is consumed here; route implementations never see it.
+ */
+function negotiate(route: RouteDeclaration, request: HttpRequest) {
+  if (route.contentType !== undefined) return
+  const formats = request.query._format
+  if (formats) {
+    const format = formats.length === 1 ? formats[0]!.split(';')[0]!.trim().toLowerCase() : ''
+    if (!FHIR_JSON_TYPES.has(format)) {
+      throw new FhirError(
+        'NOT_ACCEPTABLE',
+        'This server answers FHIR JSON only: use _format=json or leave it out',
+      )
+    }
+    delete request.query._format
+  }
+  const accept = request.headers.accept
+  if (accept && !accepts(accept, 'fhir')) {
+    throw new FhirError('NOT_ACCEPTABLE', 'This server answers application/fhir+json only')
+  }
+}
+
+/** `POST [type]/_search`: the form body's parameters join the query's (FHIR R4 http.html#search). */
+function addFormParameters(event: APIGatewayProxyEvent, request: HttpRequest) {
+  const raw = event.body ?? ''
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new FhirError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`)
+  }
+  if (text.trim() === '') return
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (contentType !== 'application/x-www-form-urlencoded') {
+    throw new FhirError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send search parameters as application/x-www-form-urlencoded',
+    )
+  }
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(request.query, name)) request.query[name]!.push(value)
+    else request.query[name] = [value]
+  }
 }
 
 /** Deepest bracket nesting of JSON text, ignoring brackets inside strings; stops early past the limit. */

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib'
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
 import type * as events from 'aws-cdk-lib/aws-events'
@@ -9,7 +9,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import type { IcsConfig } from '../../schemas/ics-config'
-import { bundleSettings, icsDefine } from '../bundling'
+import { bundleSettings, icsDefine, routesDefine } from '../bundling'
 import { type FunctionDeclaration, type FunctionName, functions, type TableAccess } from '../functions'
 import { type TableName, tables } from '../tables'
 
@@ -96,8 +96,18 @@ export class JoinupFunction extends Construct {
         mainFields: [...bundleSettings.mainFields],
         externalModules: [], // the AWS SDK is bundled: loading it from the runtime is slower
         banner: bundleSettings.banner,
-        define: icsDefine(props.config),
+        define: { ...icsDefine(props.config), ...routesDefine(props.name) },
         metafile: true,
+        ...(declaration.assets?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  assetCopyCommands(declaration.assets ?? [], inputDir, outputDir),
+              },
+            }
+          : {}),
       },
     })
     acknowledgeFunctionFindings(this)
@@ -134,6 +144,18 @@ export class JoinupFunction extends Construct {
     this.useKey(key, true)
     this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName)
   }
+}
+
+/**
+ * Shell commands that copy a function's declared assets beside its bundle, each under its
+ * path from the repository root (functions/docs/assets.ts reads them from there). Static
+ * files, not code: they add nothing to the bundle esbuild builds or to its import time.
+ */
+export function assetCopyCommands(assets: readonly string[], inputDir: string, outputDir: string): string[] {
+  return assets.map(
+    (path) =>
+      `mkdir -p "${join(outputDir, dirname(path))}" && cp "${join(inputDir, path)}" "${join(outputDir, path)}"`,
+  )
 }
 
 /** Findings on every function, each with the reason it does not apply or is accepted. */

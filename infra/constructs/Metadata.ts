@@ -2,7 +2,7 @@ import { Construct } from 'constructs'
 import type { JoinupFunction } from './JoinupFunction'
 import type { Platform } from './Platform'
 
-/** GET /metadata and the docs: public, no patient data, no table access. */
+/** GET /metadata and /.well-known/smart-configuration: public, no patient data, no table access. */
 export class Metadata extends Construct {
   readonly function: JoinupFunction
 

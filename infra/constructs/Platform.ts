@@ -20,7 +20,8 @@ import type { IcsConfig } from '../../schemas/ics-config'
 import { type EventRuleDeclaration, eventRules, patternOf } from '../event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from '../functions'
 import { gatewayResponses } from '../gateway-responses'
-import { type RouteDeclaration, routesOf } from '../routes'
+import { type GatewayMethod, gatewayMethods } from '../http-surface'
+import { routes } from '../routes'
 import { type TableDeclaration, type TableName, tables } from '../tables'
 import { JoinupFunction } from './JoinupFunction'
 
@@ -140,7 +141,10 @@ export class Platform extends Construct {
       fn.bindTable(table as TableName, this.tables[table as TableName], access, this.key)
     }
     if (declaration.publishesEvents) fn.bindBus(this.bus, this.key)
-    for (const route of routesOf(name)) this.addRoute(route, fn)
+    // Declared routes and the methods derived from them (HEAD, POST _search, OPTIONS), so the
+    // cloud answers exactly what the local gateway answers.
+    for (const method of gatewayMethods(routes).filter((candidate) => candidate.function === name))
+      this.addRoute(method, fn)
     for (const rule of eventRules.filter((candidate) => candidate.consumer === name))
       this.subscribe(scope, rule, fn)
     this.alarmOn(
@@ -333,17 +337,22 @@ export class Platform extends Construct {
     return resource
   }
 
-  private addRoute(route: RouteDeclaration, fn: JoinupFunction) {
-    const method = this.resourceFor(route.path).addMethod(
-      route.method,
+  private addRoute(declared: GatewayMethod, fn: JoinupFunction) {
+    const { route } = declared
+    const method = this.resourceFor(declared.path).addMethod(
+      declared.method,
       new apigateway.LambdaIntegration(fn.function),
       {
-        operationName: route.operationId,
+        operationName:
+          declared.kind === 'declared' ? route.operationId : `${route.operationId}-${declared.kind}`,
       },
     )
-    const checkedIn = route.scope
-      ? 'The bearer JWT is verified in the function middleware (jose, the ICS JWKS, RS256/ES256, aud, exp, nbf) and the scope per route, so every refusal is a FHIR OperationOutcome and reaches the audit trail'
-      : 'Public by contract (DESIGN.md): capability statement and docs, no patient data'
+    const checkedIn =
+      declared.kind === 'options'
+        ? 'OPTIONS answers Allow and the CORS preflight (browsers send no token on a preflight); the function checks the Origin against the ICS allow-list and serves no data'
+        : route.scope
+          ? 'The bearer JWT is verified in the function middleware (jose, the ICS JWKS, RS256/ES256, aud, exp, nbf) and the scope per route, so every refusal is a FHIR OperationOutcome and reaches the audit trail'
+          : 'Public by contract (DESIGN.md): capability statement and docs, no patient data'
     for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4'])
       Validations.of(method).acknowledge({ id, reason: checkedIn })
   }

@@ -109,6 +109,11 @@ export const spineCodes = {
   ACCESS_DENIED: { status: 403, issueType: 'forbidden', display: 'Access denied' },
   NOT_FOUND: { status: 404, issueType: 'not-supported', display: 'Resource or operation not found' },
   METHOD_NOT_ALLOWED: { status: 405, issueType: 'not-supported', display: 'Method not allowed' },
+  NOT_ACCEPTABLE: {
+    status: 406,
+    issueType: 'not-supported',
+    display: 'Not acceptable: this server answers application/fhir+json only',
+  },
   CONFLICT: { status: 409, issueType: 'conflict', display: 'Conflict' },
   PAYLOAD_TOO_LARGE: { status: 413, issueType: 'too-long', display: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: {

@@ -67,7 +67,7 @@ export async function createDeclaredTables(
     const attributes = new Map<string, 'S' | 'N'>()
     for (const key of [
       ...keys,
-      ...indexes.flatMap((index) => [index.partitionKey, index.sortKey ?? []].flat()),
+      ...indexes.flatMap((index) => [index.partitionKey, ...('sortKey' in index ? [index.sortKey] : [])]),
     ]) {
       attributes.set(key.name, key.type)
     }

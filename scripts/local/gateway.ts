@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { GATEWAY_MAX_REQUEST_BYTES, gatewayResponses } from '../../infra/gateway-responses'
-import type { RouteDeclaration } from '../../infra/routes'
+import type { GatewayMethod } from '../../infra/http-surface'
 import { operationOutcome } from '../../schemas/fhir/OperationOutcome'
 
 /** A Lambda handler for API Gateway REST proxy events. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>
 
+/** One method of the API (infra/http-surface.ts) and the function that answers it. */
 export interface GatewayRoute {
-  route: RouteDeclaration
+  route: GatewayMethod
   handler: () => Promise<ProxyHandler>
   functionName: string
   timeoutSeconds: number
@@ -175,7 +176,7 @@ function proxyEvent(
   request: IncomingMessage,
   url: URL,
   body: Buffer,
-  route: RouteDeclaration,
+  route: GatewayMethod,
   pathParameters: Record<string, string>,
 ): APIGatewayProxyEvent {
   // Null prototypes: a header or parameter called "constructor" or "__proto__" is just a name.

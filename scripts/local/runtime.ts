@@ -8,11 +8,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { eventRules, patternOf } from '../../infra/event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from '../../infra/functions'
+import { gatewayMethods } from '../../infra/http-surface'
 import { ICS_CONFIG_DIR, icsNames } from '../../infra/ics-configs'
 import { routes } from '../../infra/routes'
 import { type TableName, tables } from '../../infra/tables'
+import { Scope } from '../../schemas/auth'
 import { IcsConfig, LOCAL_DEV_ISSUER, runtimeConfigOf } from '../../schemas/ics-config'
-import { jwksOf, loadOrCreateDevKeys, localAudience } from './dev-keys'
+import { jwksOf, loadOrCreateDevKeys, localAudience, mintToken } from './dev-keys'
 import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
 import { LocalEventBus } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
@@ -38,6 +40,8 @@ export interface LocalStackOptions {
   requestsPerMinute?: number
   /** First retry delay of the local bus (tests shorten it). */
   retryBaseMs?: number
+  /** Browser origins allowed to call the local API (CORS); the ICS config's when absent. */
+  corsOrigins?: string[]
   progress?: (line: string) => void
 }
 
@@ -55,6 +59,9 @@ export interface LocalStack {
   dataDir?: string
   stop(): Promise<void>
 }
+
+/** The local dev issuer's OAuth2 token endpoint (client credentials); never deployed. */
+export const LOCAL_TOKEN_PATH = '/_local/token'
 
 /** The directory the dev key lives in when DATA_DIR is not set. */
 export const DEFAULT_KEYS_DIR = join(REPO_ROOT, '.local')
@@ -157,7 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     })
   }
 
-  const gatewayRoutes: GatewayRoute[] = routes.map((route) => ({
+  const gatewayRoutes: GatewayRoute[] = gatewayMethods(routes).map((route) => ({
     route,
     functionName: route.function,
     timeoutSeconds: (functions[route.function] as FunctionDeclaration).timeoutSeconds ?? 10,
@@ -172,10 +179,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const localConfig = {
     ...runtimeConfigOf(config),
     ...(options.requestsPerMinute ? { rateLimit: { requestsPerMinute: options.requestsPerMinute } } : {}),
+    ...(options.corsOrigins ? { cors: { allowedOrigins: options.corsOrigins } } : {}),
     auth: {
       issuer: LOCAL_DEV_ISSUER,
       audience: localAudience(ics),
       jwksUrl: `${baseUrl}/.well-known/jwks.json`,
+      tokenUrl: `${baseUrl}${LOCAL_TOKEN_PATH}`,
     },
   }
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
@@ -187,6 +196,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (url.pathname === '/.well-known/jwks.json' && method === 'GET') {
       return { status: 200, body: jwksOf(keys), headers: { 'Content-Type': 'application/json' } }
     }
+    if (url.pathname === LOCAL_TOKEN_PATH && method === 'POST') return localToken(request, body)
     if (!url.pathname.startsWith('/_local/')) return undefined
     const json = { 'Content-Type': 'application/json' }
     const parts = url.pathname.split('/').filter(Boolean)
@@ -238,6 +248,48 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return { status: bus.removeRule(decodeURIComponent(parts[2]!)) ? 204 : 404, body: '', headers: json }
     }
     return { status: 404, body: { message: 'No such local endpoint' }, headers: json }
+  }
+
+  /**
+   * The local dev issuer as an OAuth2 token endpoint (client credentials): `client_id` is
+   * the ODS code (in the form or as the Basic user), `scope` the scopes wanted. No secret
+   * is checked: it mints what `npm run token` mints, for the docs page's try-it and for
+   * Swagger UI's Authorize button. Never deployed (the cloud has the ICS's identity provider).
+   */
+  async function localToken(request: IncomingMessage, body: Buffer) {
+    const json = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }
+    const form = new URLSearchParams(body.toString('utf8'))
+    const basic = /^Basic (.+)$/i.exec(request.headers.authorization ?? '')?.[1]
+    const basicUser = basic
+      ? decodeURIComponent(Buffer.from(basic, 'base64').toString('utf8').split(':')[0]!)
+      : ''
+    const org = form.get('client_id') ?? basicUser
+    const scopes = (form.get('scope') ?? '').split(/\s+/).filter(Boolean)
+    if (form.get('grant_type') !== 'client_credentials')
+      return { status: 400, body: { error: 'unsupported_grant_type' }, headers: json }
+    if (!config.members.some((member) => member.ods === org))
+      return {
+        status: 400,
+        body: {
+          error: 'invalid_client',
+          error_description: `${org || 'client_id'} is not a member of ${ics}`,
+        },
+        headers: json,
+      }
+    if (scopes.length === 0 || scopes.some((scope) => !Scope.safeParse(scope).success))
+      return { status: 400, body: { error: 'invalid_scope' }, headers: json }
+    const ttlSeconds = 3600
+    const accessToken = await mintToken(keys, { org, scopes: scopes.join(' '), ics, ttlSeconds })
+    return {
+      status: 200,
+      body: {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: ttlSeconds,
+        scope: scopes.join(' '),
+      },
+      headers: json,
+    }
   }
 
   const stack: LocalStack = {

@@ -155,3 +155,92 @@ export function demoSlotPublication(ods: (typeof DEMO_SLOT_PUBLISHERS)[number], 
   }
   return { resourceType: 'Bundle', type: 'collection', entry }
 }
+
+/** The day the API documentation's examples book on (far ahead: the examples work whenever they are tried). */
+export const EXAMPLE_DAY = '2099-01-05'
+/** The demo patient the documentation's example appointment is for (a generated one: no test counts its holders). */
+export const EXAMPLE_PATIENT = '9990000026'
+/** The X-Request-ID of the seed's example booking: the same on every start, so it is booked once. */
+export const EXAMPLE_BOOKING_REQUEST_ID = '0d1c2b3a-4f5e-4d6c-8b7a-9e8f7a6b5c4d'
+
+/**
+ * The documentation's example publication (POST /Slot): Demo Surgery North's "example"
+ * GP schedule with three 30-minute slots on EXAMPLE_DAY. The seed publishes it and books
+ * the first; the docs' examples search, book and read the others.
+ */
+export function examplePublication() {
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      {
+        resource: {
+          resourceType: 'Schedule',
+          id: 'example',
+          extension: [
+            {
+              url: PRACTITIONER_ROLE_URL,
+              valueCodeableConcept: {
+                coding: [
+                  { system: SDS_JOB_ROLE_SYSTEM, code: 'R0260', display: 'General Medical Practitioner' },
+                ],
+              },
+            },
+          ],
+          serviceCategory: [{ text: 'General GP Appointments' }],
+          actor: [{ reference: 'Location/surgery' }, { reference: 'Practitioner/gp' }],
+        },
+      },
+      ...['09:00', '09:30', '10:00'].map((time, index) => ({
+        resource: {
+          resourceType: 'Slot',
+          extension: [{ url: DELIVERY_CHANNEL_URL, valueCode: 'In-person' }],
+          serviceType: [{ text: 'General GP Appointment' }],
+          schedule: { reference: 'Schedule/example' },
+          status: 'free',
+          start: `${EXAMPLE_DAY}T${time}:00+00:00`,
+          end: `${EXAMPLE_DAY}T${['09:30', '10:00', '10:30'][index]}:00+00:00`,
+        },
+      })),
+    ],
+  }
+}
+
+/** A booking of an example slot, as the docs show it: `bookingOds` books it for `patient`. */
+export function exampleBooking(
+  time: '09:00' | '09:30' | '10:00',
+  patient: string,
+  bookingOds: string,
+  name: string,
+) {
+  const end = { '09:00': '09:30', '09:30': '10:00', '10:00': '10:30' }[time]
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Review of blood pressure readings',
+    comment: 'Patient prefers a morning appointment',
+    start: `${EXAMPLE_DAY}T${time}:00+00:00`,
+    end: `${EXAMPLE_DAY}T${end}:00+00:00`,
+    slot: [{ reference: `Slot/Y90001.example.${EXAMPLE_DAY.replaceAll('-', '')}${time.replace(':', '')}` }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: ODS_CODE_SYSTEM, value: bookingOds }],
+        name,
+        telecom: [{ system: 'phone', value: '0300 303 5678' }],
+      },
+    ],
+    extension: [
+      {
+        url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
+        valueReference: { reference: '#1' },
+      },
+    ],
+    participant: [
+      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
+      { actor: { reference: 'Location/Y90001.surgery' }, status: 'accepted' },
+      { actor: { reference: 'Practitioner/Y90001.gp' }, status: 'accepted' },
+    ],
+  }
+}

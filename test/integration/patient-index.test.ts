@@ -115,8 +115,9 @@ describe('the patient index', () => {
     const response = await register('RX9', registration(patient, 'RX9'))
     // Assess
     expect(response.status).toBe(202)
-    expect(response.headers.get('location')).toContain('/DocumentReference?')
     const accepted = (await response.json()) as Pointer
+    // FHIR create: Location is the new resource's own URL, readable once indexed.
+    expect(response.headers.get('location')).toBe(`${running.baseUrl}/DocumentReference/${accepted.id}`)
     const indexed = await eventually(async () => {
       const bundle = await pointers(patient)
       return bundle.total === 1 ? bundle : undefined
@@ -291,7 +292,7 @@ describe('the patient index', () => {
     // Assess
     expect(first.entry).toHaveLength(20)
     expect(first.total).toBeUndefined() // unknown while more pages follow (FHIR: total counts every match)
-    expect(second.total).toBe(5)
+    expect(second.total).toBe(25) // every match, counted on the last page (not the page size)
     expect(second.link.find((link) => link.relation === 'next')).toBeUndefined()
     const ids = new Set([...first.entry, ...second.entry].map((entry) => entry.resource.id))
     expect(ids.size).toBe(25)

@@ -19,10 +19,25 @@ function validator(): ValidateFunction {
     // HL7's schema uses `id` (draft-06) and a non-standard `discriminator` keyword.
     const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: false })
     ajv.addMetaSchema(draft06)
+    withR4TechnicalCorrection(schema)
     const { id: _id, ...rest } = schema
     validate = ajv.compile({ ...rest, $id: 'http://hl7.org/fhir/json-schema/4.0' })
   }
   return validate
+}
+
+/**
+ * The package ships the schema of R4 4.0.0, whose FHIR version lists stop at 4.0.0; R4's
+ * technical correction 4.0.1 (the R4 everyone runs, CapabilityStatement.fhirVersion
+ * "4.0.1") changed no structure. Adds 4.0.1 wherever a version list has 4.0.0.
+ */
+function withR4TechnicalCorrection(node: unknown): void {
+  if (Array.isArray(node)) {
+    if (node.includes('4.0.0') && !node.includes('4.0.1')) node.push('4.0.1')
+    for (const item of node) withR4TechnicalCorrection(item)
+  } else if (node !== null && typeof node === 'object') {
+    for (const value of Object.values(node)) withR4TechnicalCorrection(value)
+  }
 }
 
 /** The schema errors of a FHIR R4 resource (empty when it is valid R4 JSON). */

@@ -1,5 +1,5 @@
 import { FhirError } from '../../functions/shared/errors'
-import type { HolderEntry } from '../../functions/shared/patient-index/HolderEntry'
+import { type HolderEntry, pointerIdOf } from '../../functions/shared/patient-index/HolderEntry'
 import {
   ConcurrentIndexUpdate,
   type IndexPage,
@@ -48,7 +48,7 @@ export class MemoryPatientIndex implements PatientIndex {
 
   async holdersOf(
     nhsNumber: string,
-    filter: { holderOds?: string; recordTypeCode?: string },
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
     page: { limit: number; cursor?: string },
   ): Promise<IndexPage> {
     const matching = this.sorted().filter(
@@ -56,9 +56,24 @@ export class MemoryPatientIndex implements PatientIndex {
         entry.nhsNumber === nhsNumber &&
         entry.status === 'current' &&
         (filter.holderOds === undefined || entry.holderOds === filter.holderOds) &&
-        (filter.recordTypeCode === undefined || entry.recordType.code === filter.recordTypeCode),
+        (filter.recordTypeCode === undefined || entry.recordType.code === filter.recordTypeCode) &&
+        (filter.recordTypeSystem === undefined || entry.recordType.system === filter.recordTypeSystem),
     )
     return pageOf(matching, page, `PATIENT#${nhsNumber}`)
+  }
+
+  async countHolders(
+    nhsNumber: string,
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+  ): Promise<number> {
+    return (await this.holdersOf(nhsNumber, filter, { limit: Number.MAX_SAFE_INTEGER })).entries.length
+  }
+
+  async byPointerId(pointerId: string): Promise<HolderEntry | undefined> {
+    const found = this.sorted().find(
+      (entry) => pointerIdOf(entry.nhsNumber, entry.holderOds, entry.recordType.code) === pointerId,
+    )
+    return found ? structuredClone(found) : undefined
   }
 
   async entriesOfHolder(nhsNumber: string, holderOds: string): Promise<HolderEntry[]> {

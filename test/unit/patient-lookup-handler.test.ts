@@ -162,7 +162,7 @@ describe('GET /Patient (handler, DynamoDB mocked)', () => {
     expect(response.json).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 1 })
     expect(response.json.entry).toEqual([
       expect.objectContaining({
-        search: { score: 1 },
+        search: { mode: 'match', score: 1 },
         fullUrl: `https://api.test/v1/Patient/${DEMO_PATIENTS.registered}`,
       }),
     ])

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
 import { FhirError } from '../errors'
-import type { HolderEntry } from './HolderEntry'
+import { type HolderEntry, pointerIdOf } from './HolderEntry'
 import {
   ConcurrentIndexUpdate,
   type IndexPage,
@@ -21,6 +21,8 @@ interface IndexItem extends HolderEntry {
   sk: string
   /** Partition key of the by-holder index. */
   holderOds: string
+  /** Partition key of the by-pointer-id index (GET and DELETE /DocumentReference/{id}). */
+  pointerId?: string
   expiresAt?: number
 }
 
@@ -55,6 +57,7 @@ export class DynamoDbPatientIndex implements PatientIndex {
       version: expectedVersion + 1,
       pk: patientKey(entry.nhsNumber),
       sk: holderKey(entry.holderOds, entry.recordType.code),
+      pointerId: pointerIdOf(entry.nhsNumber, entry.holderOds, entry.recordType.code),
       ...(entry.status === 'removed'
         ? { expiresAt: Math.floor(Date.parse(entry.decidedAt) / 1000) + TOMBSTONE_DAYS * 86_400 }
         : {}),
@@ -81,35 +84,46 @@ export class DynamoDbPatientIndex implements PatientIndex {
 
   async holdersOf(
     nhsNumber: string,
-    filter: { holderOds?: string; recordTypeCode?: string },
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
     page: { limit: number; cursor?: string },
   ): Promise<IndexPage> {
-    const prefix = filter.holderOds ? `HOLDER#${filter.holderOds}#` : 'HOLDER#'
-    const values: Record<string, unknown> = {
-      ':pk': patientKey(nhsNumber),
-      ':prefix': prefix,
-      ':current': 'current',
-    }
-    let filterExpression = '#status = :current'
-    if (filter.recordTypeCode) {
-      filterExpression += ' AND recordType.code = :type'
-      values[':type'] = filter.recordTypeCode
-    }
+    const query = holdersQuery(this.tableName, nhsNumber, filter)
     const start = decodeCursor(page.cursor, {
       attributes: ['pk', 'sk'],
-      matches: (key) => key.pk === patientKey(nhsNumber) && key.sk!.startsWith(prefix),
+      matches: (key) => key.pk === patientKey(nhsNumber) && key.sk!.startsWith(query.prefix),
     })
-    return this.collect(
-      {
+    return this.collect(query.input, page.limit, start, (entry) => ({
+      pk: patientKey(entry.nhsNumber),
+      sk: holderKey(entry.holderOds, entry.recordType.code),
+    }))
+  }
+
+  async countHolders(
+    nhsNumber: string,
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+  ): Promise<number> {
+    const { input } = holdersQuery(this.tableName, nhsNumber, filter)
+    let count = 0
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey }))
+      count += page.Count ?? 0
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return count
+  }
+
+  async byPointerId(pointerId: string): Promise<HolderEntry | undefined> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: filterExpression,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      },
-      page.limit,
-      start,
+        IndexName: 'byPointerId',
+        KeyConditionExpression: 'pointerId = :id',
+        ExpressionAttributeValues: { ':id': pointerId },
+        Limit: 1,
+      }),
     )
+    return Items?.[0] ? entryOf(Items[0] as IndexItem) : undefined
   }
 
   async entriesOfHolder(nhsNumber: string, holderOds: string): Promise<HolderEntry[]> {
@@ -138,6 +152,11 @@ export class DynamoDbPatientIndex implements PatientIndex {
       decodeCursor(page.cursor, {
         attributes: ['holderOds', 'pk', 'sk'],
         matches: (key) => key.holderOds === holderOds,
+      }),
+      (entry) => ({
+        holderOds: entry.holderOds,
+        pk: patientKey(entry.nhsNumber),
+        sk: holderKey(entry.holderOds, entry.recordType.code),
       }),
     )
   }
@@ -183,27 +202,71 @@ export class DynamoDbPatientIndex implements PatientIndex {
     }
   }
 
-  /** Reads pages until `limit` entries pass the filter or the partition ends. */
+  /**
+   * Reads pages until one entry more than `limit` passes the filter, or the partition ends:
+   * a cursor is given only when another entry really follows (a page that ends exactly at
+   * the last match has no `next` link to an empty page). The cursor is the key of the last
+   * entry returned, in the shape `keyOf` gives for the queried table or index.
+   */
   private async collect(
     input: QueryCommand['input'],
     limit: number,
     start: Record<string, unknown> | undefined,
+    keyOf: (entry: HolderEntry) => Record<string, string>,
   ): Promise<IndexPage> {
     const entries: HolderEntry[] = []
     let ExclusiveStartKey = start
     do {
       const page = await this.client.send(
-        new QueryCommand({ ...input, ExclusiveStartKey, Limit: Math.max(limit - entries.length, 1) }),
+        new QueryCommand({ ...input, ExclusiveStartKey, Limit: Math.max(limit + 1 - entries.length, 1) }),
       )
       entries.push(...(page.Items ?? []).map((item) => entryOf(item as IndexItem)))
       ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey && entries.length < limit)
-    return { entries, ...(ExclusiveStartKey ? { cursor: encodeCursor(ExclusiveStartKey) } : {}) }
+    } while (ExclusiveStartKey && entries.length <= limit)
+    if (entries.length <= limit) return { entries }
+    const shown = entries.slice(0, limit)
+    return { entries: shown, cursor: encodeCursor(keyOf(shown.at(-1)!)) }
+  }
+}
+
+/** The Query of one patient's current holders, optionally of one holder or one record type. */
+function holdersQuery(
+  tableName: string,
+  nhsNumber: string,
+  filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+): { input: QueryCommand['input']; prefix: string } {
+  const prefix = filter.holderOds ? `HOLDER#${filter.holderOds}#` : 'HOLDER#'
+  const values: Record<string, unknown> = {
+    ':pk': patientKey(nhsNumber),
+    ':prefix': prefix,
+    ':current': 'current',
+  }
+  let filterExpression = '#status = :current'
+  if (filter.recordTypeCode) {
+    filterExpression += ' AND recordType.code = :type'
+    values[':type'] = filter.recordTypeCode
+  }
+  if (filter.recordTypeSystem) {
+    filterExpression += ' AND recordType.#system = :system'
+    values[':system'] = filter.recordTypeSystem
+  }
+  return {
+    prefix,
+    input: {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: filterExpression,
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        ...(filter.recordTypeSystem ? { '#system': 'system' } : {}),
+      },
+      ExpressionAttributeValues: values,
+    },
   }
 }
 
 function entryOf(item: IndexItem): HolderEntry {
-  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...entry } = item
+  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, pointerId: _pointerId, ...entry } = item
   return entry
 }
 

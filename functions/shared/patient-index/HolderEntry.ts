@@ -1,4 +1,14 @@
+import { createHash } from 'node:crypto'
 import type { RecordType } from '../../../schemas/fhir/recordTypes'
+
+/**
+ * A stable pointer id, `<ODS>-<16 hex>`, as NRL ids are `<ODS>-<local id>`. Derived from
+ * the entry's key so it never changes, and hashed so that it does not carry the NHS number.
+ */
+export function pointerIdOf(nhsNumber: string, holderOds: string, recordTypeCode: string): string {
+  const digest = createHash('sha256').update(`${nhsNumber}|${holderOds}|${recordTypeCode}`).digest('hex')
+  return `${holderOds}-${digest.slice(0, 16)}`
+}
 
 /** How many source event ids an entry keeps (the newest). */
 export const KEPT_SOURCES = 20

@@ -25,9 +25,16 @@ export interface PatientIndex {
    */
   holdersOf(
     nhsNumber: string,
-    filter: { holderOds?: string; recordTypeCode?: string },
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
     page: { limit: number; cursor?: string },
   ): Promise<IndexPage>
+  /** How many current holders `holdersOf` would list over all its pages (the searchset total). */
+  countHolders(
+    nhsNumber: string,
+    filter: { holderOds?: string; recordTypeCode?: string; recordTypeSystem?: string },
+  ): Promise<number>
+  /** The entry a pointer id names (current or a tombstone), from the by-pointer-id index. */
+  byPointerId(pointerId: string): Promise<HolderEntry | undefined>
   /** Every entry one holder has for one patient, removed ones included. */
   entriesOfHolder(nhsNumber: string, holderOds: string): Promise<HolderEntry[]>
   /** A page of one organisation's current entries, from the by-holder index. */
