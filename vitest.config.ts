@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     reporters: process.env.CI ? ['default'] : ['default'],
+    // EMF metric lines on stdout would drown the test output; the metrics tests switch them on.
+    env: { POWERTOOLS_METRICS_DISABLED: 'true' },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'contract', include: ['test/contract/**/*.test.ts'] } },

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
 import { Appointments } from './constructs/Appointments'
@@ -8,6 +8,7 @@ import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
 import { Platform } from './constructs/Platform'
+import { ICS_TAG } from './dead-letter-tags'
 import { assertDeployable } from './ics-configs'
 
 export interface IcsStackProps extends StackProps {
@@ -21,10 +22,13 @@ export class IcsStack extends Stack {
   constructor(scope: Construct, id: string, props: IcsStackProps) {
     super(scope, id, props)
     assertDeployable(props.config)
+    // Every resource names its ICS (npm run dlq:replay finds an ICS's queues by it).
+    Tags.of(this).add(ICS_TAG, props.config.ics)
     this.platform = new Platform(this, 'Platform', props.config)
+    // A capability the ICS switches off is not composed: no function, route, rule or alarm.
     new Metadata(this, 'Metadata', this.platform)
-    new PatientLookup(this, 'PatientLookup', this.platform)
-    new PatientIndex(this, 'PatientIndex', this.platform)
+    if (this.platform.isEnabled('patientLookup')) new PatientLookup(this, 'PatientLookup', this.platform)
+    if (this.platform.isEnabled('patientIndex')) new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
     new Appointments(this, 'Appointments', this.platform)
     new Docs(this, 'Docs', this.platform)

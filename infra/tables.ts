@@ -36,6 +36,8 @@ export const tables = {
     description: "The ICS's copy of PDS demographics, one item per NHS number",
     envVar: 'PATIENTS_TABLE',
     partitionKey: { name: 'pk', type: 'S' },
+    // Read-through copies of the national PDS expire (pds.source national-with-cache).
+    timeToLiveAttribute: 'expiresAt',
     globalIndexes: [
       // PDS search needs a family name (wildcards only after two letters) and a date of birth
       // or range: the first two letters pick the partition, the birth date range the sort keys.

@@ -28,6 +28,44 @@ export const LOCAL_DEV_ISSUER = 'urn:joinup:local-dev-issuer'
 
 const positiveInt = () => z.int().check(z.positive())
 
+/** The NHS API platform's application-restricted signed-JWT access (the national PDS uses it). */
+export const NhsApiPlatformAuth = z.strictObject({
+  /** The platform's OAuth 2.0 token endpoint; the client assertion's `aud`. */
+  tokenUrl: z._default(z.url(), 'https://api.service.nhs.uk/oauth2/token'),
+  /**
+   * Secrets Manager secret (name or ARN) whose value is JSON `{ "apiKey", "kid", "privateKey" }`:
+   * the application's API key, the `kid` of its public key in the JWKS registered with the
+   * platform, and the RSA private key (PKCS#8 PEM). Rotating the key is a new secret value.
+   */
+  secret: z
+    .string()
+    .check(z.regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[\w/+=.@-]{1,512}$/)),
+})
+export type NhsApiPlatformAuth = z.infer<typeof NhsApiPlatformAuth>
+
+/** A public ES256 key of the demo issuer, as a JWK; a private part (`d`) is refused. */
+export const DemoIssuerKey = z.strictObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+  y: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+  kid: z.string().check(z.minLength(1), z.maxLength(64)),
+  alg: z.literal('ES256'),
+  use: z.optional(z.literal('sig')),
+})
+export type DemoIssuerKey = z.infer<typeof DemoIssuerKey>
+
+/** Which organisations use, and serve, one capability (GP Connect enables capabilities per practice). */
+export const CapabilitySettings = z.strictObject({
+  /** Off: the capability's functions, routes, rules and alarms are not deployed at all. */
+  enabled: z.optional(z.boolean()),
+  /** ODS codes that may call it; every member when absent. */
+  consumers: z.optional(z.array(OdsCode)),
+  /** ODS codes that serve it (its provider operations, e.g. registering pointers); every member when absent. */
+  providers: z.optional(z.array(OdsCode)),
+})
+export type CapabilitySettings = z.infer<typeof CapabilitySettings>
+
 export const IcsConfig = z
   .strictObject({
     /** Short id; names the stack, the bus and the tables, and must equal the token's `ics` claim. */
@@ -57,10 +95,21 @@ export const IcsConfig = z
       { allowedOrigins: [] },
     ),
     pds: z.discriminatedUnion('source', [
-      /** The ICS's DynamoDB copy of PDS (seeded locally; fed by the ICS's PDS sync in the cloud). */
+      /** The ICS's DynamoDB copy of PDS (seeded locally; loaded with `npm run pds:load` in the cloud). */
       z.strictObject({ source: z.literal('ics-cache') }),
       /** The national PDS FHIR R4 API through the NHS API platform. */
-      z.strictObject({ source: z.literal('national'), baseUrl: z.url() }),
+      z.strictObject({ source: z.literal('national'), baseUrl: z.url(), auth: NhsApiPlatformAuth }),
+      /**
+       * The national PDS, read through the ICS's patients table: a read answered from the table
+       * while its copy is younger than `cacheTtlSeconds`, else from PDS (and stored); searches
+       * always go to PDS. `npm run pds:load` warms the table from a PDS trace result.
+       */
+      z.strictObject({
+        source: z.literal('national-with-cache'),
+        baseUrl: z.url(),
+        auth: NhsApiPlatformAuth,
+        cacheTtlSeconds: z._default(z.int().check(z.gte(60), z.lte(604_800)), 86_400),
+      }),
     ]),
     operations: z._default(
       z.strictObject({
@@ -79,9 +128,44 @@ export const IcsConfig = z
             burstLimit: 400,
           },
         ),
+        /**
+         * API Gateway's account-level CloudWatch role, which a stage that logs needs before it can
+         * deploy: `create` makes this stack set it (one stack per account and region may), and
+         * `existing` states that the account has it already (`aws apigateway get-account` shows a
+         * cloudwatchRoleArn). Deploying needs one of the two (infra/ics-configs.ts).
+         */
+        apiGatewayAccountRole: z.optional(z.enum(['create', 'existing'])),
+        /** Alarm thresholds beyond "any at all" (defaults in infra/constructs/Observability.ts). */
+        alarms: z.optional(
+          z.strictObject({
+            /** Oldest message a consumer queue may hold before it alarms (default 300 s). */
+            queueAgeSeconds: z.optional(positiveInt()),
+            /** Share of API answers that may be 5xx over 5 minutes before it alarms (default 1 %). */
+            serverErrorRatePercent: z.optional(z.number().check(z.positive(), z.lte(100))),
+          }),
+        ),
+        /**
+         * Monthly backups move to cold storage after 90 days (cheaper for the 5-year retention).
+         * DynamoDB backups can only do so when AWS Backup's advanced features for DynamoDB are
+         * enabled on the account; off by default, so a fresh account's backup jobs do not fail.
+         */
+        backupColdStorage: z.optional(z.boolean()),
       }),
       { logRetentionDays: 365, apiThrottle: { rateLimit: 200, burstLimit: 400 } },
     ),
+    /**
+     * Per-capability switches (infra/capabilities.ts): off for the whole ICS, or limited to the
+     * organisations that use it (`consumers`) and serve it (`providers`). A capability not
+     * listed is on for every member.
+     */
+    capabilities: z.optional(z.record(z.string(), CapabilitySettings)),
+    /**
+     * A demo or test ICS with synthetic data only: the functions trust tokens signed by these
+     * keys (with `auth.issuer` and `auth.audience`) instead of fetching `auth.jwksUrl`, so the
+     * deployed demo works without an identity provider. `npm run demo-issuer` makes a key and
+     * `npm run token -- --deployed` signs with it. Refused with a national PDS (real patients).
+     */
+    demoIssuer: z.optional(z.strictObject({ keys: z.array(DemoIssuerKey) })),
   })
   .check(
     z.superRefine((config, ctx) => {
@@ -98,12 +182,22 @@ export type IcsConfig = z.infer<typeof IcsConfig>
 
 /** The part of the ICS config the Lambda functions need at run time. */
 export type IcsRuntimeConfig = Pick<IcsConfig, 'ics' | 'name' | 'members' | 'auth' | 'rateLimit' | 'pds'> &
-  Partial<Pick<IcsConfig, 'cors'>>
+  Partial<Pick<IcsConfig, 'cors' | 'capabilities' | 'demoIssuer'>>
 
 /** The run-time part of a config; the CDK app compiles it into every function. */
 export function runtimeConfigOf(config: IcsConfig): IcsRuntimeConfig {
   const { ics, name, members, auth, rateLimit, pds, cors } = config
-  return { ics, name, members, auth, rateLimit, pds, cors }
+  return {
+    ics,
+    name,
+    members,
+    auth,
+    rateLimit,
+    pds,
+    cors,
+    ...(config.capabilities ? { capabilities: config.capabilities } : {}),
+    ...(config.demoIssuer ? { demoIssuer: config.demoIssuer } : {}),
+  }
 }
 
 /** Validates the run-time part of a config (what a function reads at cold start). */
@@ -115,4 +209,6 @@ export const IcsRuntimeConfig = z.looseObject({
   rateLimit: IcsConfig.def.shape.rateLimit,
   pds: IcsConfig.def.shape.pds,
   cors: z.optional(IcsConfig.def.shape.cors),
+  capabilities: IcsConfig.def.shape.capabilities,
+  demoIssuer: IcsConfig.def.shape.demoIssuer,
 })

@@ -2,25 +2,38 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
-  ListDeadLetterSourceQueuesCommand,
   ListQueuesCommand,
+  ListQueueTagsCommand,
+  type Message,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs'
+import { DEAD_LETTER_TAG, type DeadLetterKind, ICS_TAG, REPLAY_TO_TAG } from '../infra/dead-letter-tags'
 
 export interface DeadLetterQueueReport {
   queueUrl: string
+  kind: DeadLetterKind
   messages: number
-  action: 'moved back to its source queue' | 're-published to the bus' | 'nothing to do'
+  action:
+    | 'moved back to its source queue'
+    | 'sent to its rule’s queue'
+    | 're-published to the bus'
+    | 'nothing to do'
   replayed: number
 }
 
 /**
- * Replays an ICS's dead letters in the cloud. A consumer's DLQ goes back to the queue it
- * came from (SQS StartMessageMoveTask, AWS's own redrive); the bus's and the rules' DLQs
- * hold EventBridge events that never reached a queue, so they are published to the bus
- * again (consumers are idempotent on metadata.id) and deleted once PutEvents accepted them.
+ * Replays an ICS's dead letters in the cloud, each kind by the mechanism that can move it
+ * (the stack tags every DLQ with its kind, infra/dead-letter-tags.ts):
+ * - a consumer queue's DLQ goes back to that queue with SQS redrive (StartMessageMoveTask),
+ *   which only moves messages that came from an SQS queue;
+ * - a rule's DLQ holds events EventBridge could not hand to the rule's queue: each is sent to
+ *   that queue (its URL is the DLQ's `joinup:replay-to` tag), so only that consumer sees it again;
+ * - the bus's DLQ holds events no rule received: they are published to the bus again.
+ * Consumers are idempotent on `metadata.id`, so a replayed duplicate is harmless. A message is
+ * deleted only once its destination accepted it.
  */
 export async function replayDeadLetters(options: {
   sqs: SQSClient
@@ -29,9 +42,12 @@ export async function replayDeadLetters(options: {
   dryRun?: boolean
 }): Promise<DeadLetterQueueReport[]> {
   const { sqs, events, ics } = options
-  const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: `Joinup-${ics}-` }))
   const reports: DeadLetterQueueReport[] = []
-  for (const queueUrl of QueueUrls.filter((url) => url.includes('DeadLetters'))) {
+  for (const queueUrl of await queuesOf(sqs, `Joinup-${ics}-`)) {
+    const { Tags = {} } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl }))
+    const kind = Tags[DEAD_LETTER_TAG] as DeadLetterKind | undefined
+    // Another ICS whose name starts the same way is not ours to touch.
+    if (!kind || Tags[ICS_TAG] !== ics) continue
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: queueUrl,
@@ -39,33 +55,56 @@ export async function replayDeadLetters(options: {
       }),
     )
     const messages = Number(Attributes.ApproximateNumberOfMessages ?? 0)
-    const sources =
-      (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queueUrl }))).queueUrls ?? []
     if (messages === 0) {
-      reports.push({ queueUrl, messages, action: 'nothing to do', replayed: 0 })
+      reports.push({ queueUrl, kind, messages, action: 'nothing to do', replayed: 0 })
       continue
     }
-    if (sources.length > 0) {
+    if (kind === 'queue') {
       if (!options.dryRun) await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: Attributes.QueueArn }))
       reports.push({
         queueUrl,
+        kind,
         messages,
         action: 'moved back to its source queue',
         replayed: options.dryRun ? 0 : messages,
       })
-      continue
+    } else if (kind === 'rule') {
+      const target = Tags[REPLAY_TO_TAG]
+      if (!target) throw new Error(`${queueUrl} is a rule's dead-letter queue without a ${REPLAY_TO_TAG} tag`)
+      const replayed = options.dryRun ? 0 : await drain(sqs, queueUrl, (batch) => sendTo(sqs, target, batch))
+      reports.push({ queueUrl, kind, messages, action: 'sent to its rule’s queue', replayed })
+    } else {
+      const replayed = options.dryRun
+        ? 0
+        : await drain(sqs, queueUrl, (batch) => republish(events, batch, `joinup-${ics}`))
+      reports.push({ queueUrl, kind, messages, action: 're-published to the bus', replayed })
     }
-    const replayed = options.dryRun ? 0 : await republish(sqs, events, queueUrl, `joinup-${ics}`)
-    reports.push({ queueUrl, messages, action: 're-published to the bus', replayed })
   }
   return reports
 }
 
-async function republish(
+async function queuesOf(sqs: SQSClient, prefix: string): Promise<string[]> {
+  const urls: string[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 1000, NextToken }),
+    )
+    urls.push(...(page.QueueUrls ?? []))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return urls
+}
+
+/**
+ * Receives batches from a dead-letter queue, hands each to `forward`, and deletes the
+ * messages it reports accepted; stops when the queue is empty or something was refused
+ * (what was refused stays for the next run).
+ */
+async function drain(
   sqs: SQSClient,
-  events: EventBridgeClient,
   queueUrl: string,
-  busName: string,
+  forward: (batch: Message[]) => Promise<Message[]>,
 ): Promise<number> {
   let replayed = 0
   for (;;) {
@@ -78,19 +117,7 @@ async function republish(
       }),
     )
     if (Messages.length === 0) return replayed
-    const parsed = Messages.map((message) => JSON.parse(message.Body ?? '{}') as Record<string, unknown>)
-    const result = await events.send(
-      new PutEventsCommand({
-        Entries: parsed.map((event) => ({
-          Source: String(event.source),
-          DetailType: String(event['detail-type']),
-          Detail: JSON.stringify(event.detail),
-          EventBusName: busName,
-        })),
-      }),
-    )
-    // Only messages the bus accepted are deleted; the rest stay for the next run.
-    const accepted = Messages.filter((_, index) => result.Entries?.[index]?.EventId)
+    const accepted = await forward(Messages)
     if (accepted.length) {
       await sqs.send(
         new DeleteMessageBatchCommand({
@@ -105,6 +132,34 @@ async function republish(
     replayed += accepted.length
     if (accepted.length < Messages.length) return replayed
   }
+}
+
+/** Sends the events, unchanged, to the queue their rule delivers to. */
+async function sendTo(sqs: SQSClient, queueUrl: string, batch: Message[]): Promise<Message[]> {
+  const result = await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: batch.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '' })),
+    }),
+  )
+  const sent = new Set((result.Successful ?? []).map((entry) => entry.Id))
+  return batch.filter((_, index) => sent.has(String(index)))
+}
+
+/** Publishes the events to the bus again; an entry without an EventId was not accepted. */
+async function republish(events: EventBridgeClient, batch: Message[], busName: string): Promise<Message[]> {
+  const parsed = batch.map((message) => JSON.parse(message.Body ?? '{}') as Record<string, unknown>)
+  const result = await events.send(
+    new PutEventsCommand({
+      Entries: parsed.map((event) => ({
+        Source: String(event.source),
+        DetailType: String(event['detail-type']),
+        Detail: JSON.stringify(event.detail),
+        EventBusName: busName,
+      })),
+    }),
+  )
+  return batch.filter((_, index) => result.Entries?.[index]?.EventId)
 }
 
 export { EventBridgeClient }

@@ -21,7 +21,7 @@ if (values.local) {
   })
   for (const report of reports) {
     console.log(
-      `${report.queueUrl}: ${report.messages} messages, ${report.action}, ${report.replayed} replayed`,
+      `${report.queueUrl} (${report.kind} dead letters): ${report.messages} messages, ${report.action}, ${report.replayed} replayed`,
     )
   }
 } else {

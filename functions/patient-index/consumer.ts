@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
-import { logger } from '../shared/logger'
+import { loggerFor } from '../shared/logger'
+import { countMetric, withMetrics } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { applyHolderEvent } from './apply'
@@ -13,21 +14,29 @@ const indexOf = () => (index ??= new DynamoDbPatientIndex())
 const processor = new BatchProcessor(EventType.SQS)
 
 /** Applies record-holder events from the rule's queue; failed records go back (and in the end to the DLQ). */
-export const applyHolderEvents = (event: SQSEvent, context: Context) =>
+export const applyHolderEvents = withMetrics((event: SQSEvent, context: Context) =>
   processPartialResponse(
     event,
     async (record: SQSRecord) => {
       const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
-      const outcome = await applyHolderEvent(busEvent, {
-        index: indexOf(),
-        remainingMs: () => context.getRemainingTimeInMillis(),
-      })
-      logger.info('record-holder event applied', {
-        detailType: busEvent['detail-type'],
-        eventId: busEvent.id,
-        ...outcome,
-      })
+      // Every line about this event carries the correlation id of the request that caused it.
+      const log = loggerFor(busEvent)
+      try {
+        const outcome = await applyHolderEvent(busEvent, {
+          index: indexOf(),
+          remainingMs: () => context.getRemainingTimeInMillis(),
+        })
+        log.info('record-holder event applied', {
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+          ...outcome,
+        })
+        countMetric('HolderEventsApplied')
+      } catch (error) {
+        log.error('record-holder event failed; it returns to the queue', { error })
+        throw error
+      }
     },
     processor,
     { context },
-  )
+  ),
+)

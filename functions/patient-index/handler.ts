@@ -1,6 +1,7 @@
 import { EventBridgePublisher } from '../shared/events'
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
+import { countMetric } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import type { PatientIndex } from '../shared/patient-index/PatientIndex'
 import { auditTrail, rateLimiter } from '../shared/platform'
@@ -35,6 +36,7 @@ export const api = httpApi(
         publisher,
         clock: systemClock,
       })
+      countMetric('PointersRegistered')
       // Accepted, not yet applied: the index consumer applies the event within moments, and
       // the pointer is then read at its Location.
       const location = `${request.baseUrl}/DocumentReference/${pointer.id}`
@@ -79,6 +81,7 @@ export const api = httpApi(
           clock: systemClock,
         },
       )
+      countMetric('PointersWithdrawn')
       return {
         status: 202,
         body: {

@@ -3,20 +3,41 @@ import { currentIcs } from '../shared/ics'
 import { CachedPatientDirectory } from '../shared/patients/CachedPatientDirectory'
 import { DynamoDbPatientCache } from '../shared/patients/DynamoDbPatientCache'
 import { NationalPdsDirectory } from '../shared/patients/NationalPdsDirectory'
+import { NhsApiPlatformTokens } from '../shared/patients/NhsApiPlatformTokens'
 import type { PatientDirectory } from '../shared/patients/PatientDirectory'
+import { ReadThroughPatientDirectory } from '../shared/patients/ReadThroughPatientDirectory'
 import { auditTrail, rateLimiter } from '../shared/platform'
+import { platformCredentialsFrom } from '../shared/secrets'
 import { systemClock } from '../shared/time'
 import { readPatient, searchPatients } from './lookup'
 
 let directory: PatientDirectory | undefined
 
+/** The ICS's PDS: its own copy (ics-cache), the national PDS, or the national PDS read through the copy. */
 function directoryOf(): PatientDirectory {
   if (!directory) {
     const pds = currentIcs().pds
-    directory =
-      pds.source === 'national'
-        ? new NationalPdsDirectory({ baseUrl: pds.baseUrl, accessToken: nationalAccessToken })
-        : new CachedPatientDirectory(new DynamoDbPatientCache())
+    if (pds.source === 'ics-cache') {
+      directory = new CachedPatientDirectory(new DynamoDbPatientCache())
+    } else {
+      const tokens = new NhsApiPlatformTokens({
+        tokenUrl: pds.auth.tokenUrl,
+        credentials: platformCredentialsFrom(pds.auth.secret),
+      })
+      const national = new NationalPdsDirectory({
+        baseUrl: pds.baseUrl,
+        accessToken: (request) => tokens.accessToken(request),
+      })
+      directory =
+        pds.source === 'national'
+          ? national
+          : new ReadThroughPatientDirectory({
+              national,
+              cache: new DynamoDbPatientCache(),
+              ttlSeconds: pds.cacheTtlSeconds,
+              clock: systemClock,
+            })
+    }
   }
   return directory
 }
@@ -44,14 +65,3 @@ export const handler = httpApi(
   },
   { audit: auditTrail, rateLimiter },
 )
-
-/**
- * The national PDS needs an NHS API platform token (signed-JWT client credentials). The
- * ICS supplies the signing key out of band; until a deployment configures one, calls fail
- * closed with a 500 rather than falling back to the cache.
- */
-async function nationalAccessToken(): Promise<string> {
-  const token = process.env.PDS_ACCESS_TOKEN
-  if (!token) throw new Error('No NHS API platform access token is configured for the national PDS')
-  return token
-}

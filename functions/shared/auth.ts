@@ -1,4 +1,10 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose'
 import {
   ACCEPTED_JWT_ALGORITHMS,
   type Caller,
@@ -16,17 +22,56 @@ const keySets = new Map<string, JWTVerifyGetKey>()
  * `kid` triggers at most one refetch per 30 s (cooldown), and the set is refreshed at
  * least every 10 minutes so a rotated key is picked up.
  */
-function keySetFor(jwksUrl: string): JWTVerifyGetKey {
-  let keySet = keySets.get(jwksUrl)
+function keySetFor(ics: Pick<IcsRuntimeConfig, 'auth' | 'demoIssuer'>): JWTVerifyGetKey {
+  // A demo ICS trusts the demo issuer's public keys from its config and fetches nothing.
+  const key = ics.demoIssuer ? `demo:${JSON.stringify(ics.demoIssuer.keys)}` : ics.auth.jwksUrl
+  let keySet = keySets.get(key)
   if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(jwksUrl), {
-      cooldownDuration: 30_000,
-      cacheMaxAge: 600_000,
-      timeoutDuration: 3_000,
-    })
-    keySets.set(jwksUrl, keySet)
+    keySet = ics.demoIssuer
+      ? createLocalJWKSet({ keys: ics.demoIssuer.keys })
+      : createRemoteJWKSet(new URL(ics.auth.jwksUrl), {
+          cooldownDuration: 30_000,
+          cacheMaxAge: 600_000,
+          timeoutDuration: 3_000,
+        })
+    keySets.set(key, keySet)
   }
   return keySet
+}
+
+/**
+ * Refuses, before any key is fetched, a token that could never pass: malformed, an algorithm
+ * other than RS256/ES256, another issuer or audience, no `exp` or one already past, or not yet
+ * valid. The token is not trusted here (its signature is unchecked): these checks can only
+ * refuse, and `jwtVerify` repeats them once the signature holds. So a bad token is a 401 even
+ * while the JWKS is unreachable, and garbage never makes the stack call the identity provider.
+ */
+function refuseImpossibleToken(token: string, ics: IcsRuntimeConfig): void {
+  let header: { alg?: unknown }
+  let claims: { iss?: unknown; aud?: unknown; exp?: unknown; nbf?: unknown }
+  try {
+    // The two JSON parts, read as they are (no signature check): jose's decoders add bytes for nothing more.
+    const [encodedHeader, encodedClaims] = token.split('.')
+    header = JSON.parse(Buffer.from(encodedHeader ?? '', 'base64url').toString('utf8'))
+    claims = JSON.parse(Buffer.from(encodedClaims ?? '', 'base64url').toString('utf8'))
+    if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object')
+      throw new Error('not objects')
+  } catch {
+    throw unauthorised('Access token is malformed or invalid')
+  }
+  if (!(ACCEPTED_JWT_ALGORITHMS as readonly string[]).includes(String(header.alg)))
+    throw unauthorised('Access token algorithm is not accepted (RS256 or ES256)')
+  if (claims.iss !== ics.auth.issuer)
+    throw unauthorised('Access token claim "iss" is invalid (unexpected "iss" claim value)')
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+  if (!audiences.includes(ics.auth.audience))
+    throw unauthorised('Access token claim "aud" is invalid (unexpected "aud" claim value)')
+  const now = Math.floor(Date.now() / 1000)
+  if (typeof claims.exp !== 'number')
+    throw unauthorised('Access token claim "exp" is invalid (missing required "exp" claim)')
+  if (claims.exp <= now - CLOCK_TOLERANCE_SECONDS) throw unauthorised('Access token has expired')
+  if (typeof claims.nbf === 'number' && claims.nbf > now + CLOCK_TOLERANCE_SECONDS)
+    throw unauthorised('Access token claim "nbf" is invalid ("nbf" claim timestamp check failed)')
 }
 
 function unauthorised(diagnostics: string): FhirError {
@@ -52,11 +97,12 @@ export function bearerToken(header: string | undefined): string {
 export async function authenticate(
   token: string,
   ics: IcsRuntimeConfig,
-  keySet: JWTVerifyGetKey = keySetFor(ics.auth.jwksUrl),
+  keySet?: JWTVerifyGetKey,
 ): Promise<Caller> {
+  refuseImpossibleToken(token, ics)
   let payload: unknown
   try {
-    const verified = await jwtVerify(token, keySet, {
+    const verified = await jwtVerify(token, keySet ?? keySetFor(ics), {
       issuer: ics.auth.issuer,
       audience: ics.auth.audience,
       algorithms: [...ACCEPTED_JWT_ALGORITHMS],

@@ -10,9 +10,11 @@ import { routes as declaredRoutes, type RouteDeclaration, type routes } from '..
 import type { Caller } from '../../schemas/auth'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { authenticate, bearerToken, requireScope } from './auth'
+import { requireCapability } from './capabilities'
 import { FhirError } from './errors'
 import { currentIcs } from './ics'
 import { logger } from './logger'
+import { requestMetricsMiddleware } from './metrics'
 import type { AuditFacts, AuditTrail, RateLimiter } from './ports'
 import { type Clock, systemClock } from './time'
 
@@ -182,6 +184,7 @@ export function routedHttpHandler(
       state.caller = caller
       logger.appendKeys({ organisation: caller.organisation })
       requireScope(caller, route.scope)
+      requireCapability(fn, route.operationId, caller.organisation, ics)
       if (deps.rateLimiter) {
         const budget = await deps.rateLimiter.consume(caller.organisation, clock())
         if (!budget.allowed) {
@@ -278,6 +281,7 @@ export function routedHttpHandler(
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(requestMetricsMiddleware(fn))
     .use({
       // Ids first, so every later failure is answered with them.
       before: (request) => {

@@ -1,5 +1,7 @@
 import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger'
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types'
+import type { EventBridgeEvent } from 'aws-lambda'
+import { correlationOf } from './correlation'
 
 // Keys whose values identify a person; their values never reach a log line.
 const PERSONAL_KEYS = new Set([
@@ -78,3 +80,13 @@ export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'joinup',
   logFormatter: new RedactingLogFormatter(),
 })
+
+/**
+ * A logger whose every line carries one bus event's correlation id, event id and detail-type.
+ * A child logger per event rather than keys on the shared one: a batch's records run in parallel.
+ */
+export function loggerFor(
+  event: Pick<EventBridgeEvent<string, unknown>, 'detail' | 'detail-type' | 'id'>,
+): Logger {
+  return logger.createChild({ persistentKeys: { ...correlationOf(event) } })
+}

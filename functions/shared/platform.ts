@@ -1,5 +1,6 @@
 import { DynamoDbAuditTrail } from './audit/DynamoDbAuditTrail'
 import { currentIcs } from './ics'
+import { countMetric } from './metrics'
 import type { AuditTrail, RateLimiter } from './ports'
 import { DynamoDbRateLimiter } from './rate-limit'
 
@@ -10,9 +11,10 @@ let limiter: DynamoDbRateLimiter | undefined
 
 /** The stack's audit trail, shared by every HTTP function that touches patient data. */
 export const auditTrail: AuditTrail = {
-  append: (entries) => {
+  append: async (entries) => {
     trail ??= new DynamoDbAuditTrail()
-    return trail.append(entries)
+    await trail.append(entries)
+    countMetric('AuditRecordsAppended', entries.length)
   },
 }
 

@@ -1,6 +1,7 @@
 import { App, Tags } from 'aws-cdk-lib'
+import { ICS_TAG } from '../dead-letter-tags'
 import { IcsStack } from '../IcsStack'
-import { icsNames, loadIcsConfig } from '../ics-configs'
+import { assertOneAccountRolePerAccount, icsNames, loadIcsConfig } from '../ics-configs'
 import { applySecurityChecks } from '../security-checks'
 
 /**
@@ -10,13 +11,14 @@ import { applySecurityChecks } from '../security-checks'
 const app = new App()
 const only = app.node.tryGetContext('ics') as string | undefined
 const names = only ? [only] : icsNames()
-for (const name of names) {
-  const config = loadIcsConfig(name)
+const configs = names.map((name) => loadIcsConfig(name))
+assertOneAccountRolePerAccount(configs)
+for (const config of configs) {
   const stack = new IcsStack(app, `Joinup-${config.ics}`, {
     config,
     env: { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region },
     description: `Joined-up care APIs for ${config.name}`,
   })
-  Tags.of(stack).add('joinup:ics', config.ics)
+  Tags.of(stack).add(ICS_TAG, config.ics)
 }
 applySecurityChecks(app)

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path'
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib'
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib'
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
 import type * as events from 'aws-cdk-lib/aws-events'
 import * as iam from 'aws-cdk-lib/aws-iam'
@@ -134,6 +134,26 @@ export class JoinupFunction extends Construct {
     const actions = write ? KEY_ACTIONS.write : KEY_ACTIONS.read
     const statement = new iam.PolicyStatement({ actions, resources: [key.keyArn] })
     this.function.addToRolePolicy(statement)
+  }
+
+  /**
+   * Grants GetSecretValue on one Secrets Manager secret, named or by ARN, and nothing else.
+   * Secrets Manager ends a secret's ARN with a random 6-character suffix, so a name is
+   * granted as `<name>-??????`.
+   */
+  readSecret(secret: string) {
+    const stack = Stack.of(this)
+    const arn = secret.startsWith('arn:')
+      ? secret
+      : stack.formatArn({
+          service: 'secretsmanager',
+          resource: 'secret',
+          resourceName: `${secret}-??????`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        })
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }),
+    )
   }
 
   /** Grants PutEvents on the ICS's bus, and nothing else on EventBridge. */

@@ -9,5 +9,8 @@ export class PatientLookup extends Construct {
   constructor(scope: Construct, id: string, platform: Platform) {
     super(scope, id)
     this.function = platform.function(this, 'patientLookup')
+    const pds = platform.config.pds
+    // The NHS API platform signing key: this function alone may read it, and only it.
+    if (pds.source !== 'ics-cache') this.function.readSecret(pds.auth.secret)
   }
 }

@@ -1,8 +1,16 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib'
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib'
 import * as apigateway from 'aws-cdk-lib/aws-apigateway'
 import * as backup from 'aws-cdk-lib/aws-backup'
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions'
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
 import * as events from 'aws-cdk-lib/aws-events'
 import * as targets from 'aws-cdk-lib/aws-events-targets'
@@ -17,13 +25,17 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2'
 import { Construct } from 'constructs'
 import { operationOutcome } from '../../schemas/fhir/OperationOutcome'
 import type { IcsConfig } from '../../schemas/ics-config'
+import { type CapabilityName, capabilityOf, deployedTables, isEnabled } from '../capabilities'
+import { DEAD_LETTER_TAG, type DeadLetterKind, REPLAY_TO_TAG } from '../dead-letter-tags'
 import { type EventRuleDeclaration, eventRules, patternOf } from '../event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from '../functions'
 import { gatewayResponses } from '../gateway-responses'
 import { type GatewayMethod, gatewayMethods } from '../http-surface'
 import { routes } from '../routes'
 import { type TableDeclaration, type TableName, tables } from '../tables'
+import { EventSchemas } from './EventSchemas'
 import { JoinupFunction } from './JoinupFunction'
+import { alarmNamePrefix, Observability } from './Observability'
 
 /**
  * What every capability of one ICS shares: the data key, the tables, the event bus with
@@ -33,10 +45,12 @@ import { JoinupFunction } from './JoinupFunction'
 export class Platform extends Construct {
   readonly config: IcsConfig
   readonly key: kms.Key
-  readonly tables: Record<TableName, dynamodb.Table>
+  /** The tables the deployed functions use (infra/capabilities.ts `deployedTables`). */
+  readonly tables: Partial<Record<TableName, dynamodb.Table>>
   readonly bus: events.EventBus
   readonly api: apigateway.RestApi
   readonly alarms: sns.Topic
+  readonly observability: Observability
   private readonly resources = new Map<string, apigateway.IResource>()
 
   constructor(scope: Construct, id: string, config: IcsConfig) {
@@ -74,6 +88,28 @@ export class Platform extends Construct {
       }),
     )
 
+    this.alarms = new sns.Topic(this, 'Alarms', { masterKey: this.key, enforceSSL: true })
+    // enforceSSL gives the topic a policy, which replaces SNS's default one: without this
+    // statement CloudWatch may not publish and no alarm would ever reach anyone.
+    this.alarms.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisIcsAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarms.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${alarmNamePrefix(config.ics)}*`,
+          },
+        },
+      }),
+    )
+    if (config.operations.alarmEmail) {
+      this.alarms.addSubscription(new subscriptions.EmailSubscription(config.operations.alarmEmail))
+    }
+    this.observability = new Observability(this, 'Observability', { config, topic: this.alarms })
+
     this.tables = this.createTables()
     this.backUpTables()
 
@@ -94,6 +130,7 @@ export class Platform extends Construct {
         conditions: { ArnEquals: { 'aws:SourceArn': busArn } },
       }),
     )
+    Tags.of(busDeadLetters).add(DEAD_LETTER_TAG, 'bus' satisfies DeadLetterKind)
     Validations.of(busDeadLetters).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
@@ -117,47 +154,58 @@ export class Platform extends Construct {
     })
     archive.node.addDependency(this.bus)
 
-    this.alarms = new sns.Topic(this, 'Alarms', { masterKey: this.key, enforceSSL: true })
-    if (config.operations.alarmEmail) {
-      this.alarms.addSubscription(new subscriptions.EmailSubscription(config.operations.alarmEmail))
-    }
-
     this.api = this.createApi()
-    this.alarmOn(
-      'BusDeadLetters',
-      busDeadLetters.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      `Events the ${config.ics} bus could not deliver`,
+    this.observability.watchDeadLetters(
+      'bus',
+      busDeadLetters,
+      'Events the bus could not deliver to any rule: replay with npm run dlq:replay',
     )
+    new EventSchemas(this, 'EventSchemas', { ics: config.ics })
+    if (config.demoIssuer && config.demoIssuer.keys.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'joinup:demo-issuer-without-keys',
+        `${config.ics} has a demo issuer without keys: every token will be refused (401). Make one with npm run demo-issuer -- --ics ${config.ics}`,
+      )
+    }
+  }
+
+  /** Whether the ICS config leaves a capability on (a capability off is not composed at all). */
+  isEnabled(capability: CapabilityName): boolean {
+    return isEnabled(capability, this.config.capabilities)
   }
 
   /** A capability's function, with its declared table grants, bus access, routes and rules. */
   function(scope: Construct, name: FunctionName): JoinupFunction {
+    // A function no capability lists yet is composed as it always was (and the capabilities
+    // test fails until it is declared); a listed one only while its capability is on.
+    const capability = capabilityOf(name)
+    if (capability && !this.isEnabled(capability)) {
+      throw new Error(
+        `${this.config.ics} switches ${capability} off: compose its construct only when platform.isEnabled('${capability}')`,
+      )
+    }
     const fn = new JoinupFunction(scope, name, { name, config: this.config, key: this.key })
     const declaration = functions[name]
     for (const [table, access] of Object.entries(declaration.tables)) {
-      fn.bindTable(table as TableName, this.tables[table as TableName], access, this.key)
+      const created = this.tables[table as TableName]
+      if (!created) throw new Error(`${table} is not created for ${name}: see deployedTables`)
+      fn.bindTable(table as TableName, created, access, this.key)
     }
     if (declaration.publishesEvents) fn.bindBus(this.bus, this.key)
     // Declared routes and the methods derived from them (HEAD, POST _search, OPTIONS), so the
     // cloud answers exactly what the local gateway answers.
-    for (const method of gatewayMethods(routes).filter((candidate) => candidate.function === name))
-      this.addRoute(method, fn)
+    const served = gatewayMethods(routes).filter((candidate) => candidate.function === name)
+    for (const method of served) this.addRoute(method, fn)
     for (const rule of eventRules.filter((candidate) => candidate.consumer === name))
       this.subscribe(scope, rule, fn)
-    this.alarmOn(
-      `${name}Errors`,
-      fn.function.metricErrors({ period: Duration.minutes(5) }),
-      `${name} failed invocations in ${this.config.ics}`,
-    )
+    this.observability.watchFunction(name, fn.function, served.length > 0)
     return fn
   }
 
-  private createTables(): Record<TableName, dynamodb.Table> {
-    const created = {} as Record<TableName, dynamodb.Table>
-    for (const [name, declaration] of Object.entries(tables) as [TableName, (typeof tables)[TableName]][]) {
+  private createTables(): Partial<Record<TableName, dynamodb.Table>> {
+    const created: Partial<Record<TableName, dynamodb.Table>> = {}
+    for (const name of deployedTables(this.config.capabilities)) {
+      const declaration = tables[name]
       const table = new dynamodb.Table(this, `${name}Table`, {
         partitionKey: {
           name: declaration.partitionKey.name,
@@ -199,31 +247,67 @@ export class Platform extends Construct {
         })
       }
       created[name] = table
+      this.observability.watchTable(name, table)
+      // For the operator's tools (npm run pds:load, audit:verify): CloudFormation names the tables.
+      new CfnOutput(Stack.of(this), `${name}TableName`, {
+        value: table.tableName,
+        description: declaration.description,
+      })
     }
     return created
   }
 
-  /** Daily, weekly and monthly AWS Backup copies of every table that holds records, on top of PITR. */
+  /**
+   * Daily, weekly and monthly AWS Backup copies of every table that holds records, on top of
+   * PITR. The vault is retained with the stack, so its name carries the stack's own id: a
+   * re-created stack, or a second ICS in the account, never collides with a vault left behind.
+   */
   private backUpTables() {
+    const { ics } = this.config
+    // The first group of the stack's UUID (arn:...:stack/<name>/<uuid>): unique per stack creation.
+    const stackUnique = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))))
     const vault = new backup.BackupVault(this, 'BackupVault', {
+      backupVaultName: `joinup-${ics}-${stackUnique}`,
       encryptionKey: this.key,
       removalPolicy: RemovalPolicy.RETAIN,
     })
-    const plan = backup.BackupPlan.dailyWeeklyMonthly5YearRetention(this, 'BackupPlan', vault)
-    const kept = (Object.keys(tables) as TableName[]).filter(
-      (name) => !(tables[name] as TableDeclaration).ephemeral,
-    )
+    // Cold storage for DynamoDB needs AWS Backup's advanced features on the account: opt-in.
+    const coldStorage = this.config.operations.backupColdStorage === true
+    const plan = new backup.BackupPlan(this, 'BackupPlan', {
+      backupPlanName: `joinup-${ics}-tables`,
+      backupVault: vault,
+      backupPlanRules: [
+        new backup.BackupPlanRule({
+          ruleName: 'Daily',
+          scheduleExpression: events.Schedule.cron({ hour: '5', minute: '0' }),
+          deleteAfter: Duration.days(35),
+        }),
+        new backup.BackupPlanRule({
+          ruleName: 'Weekly',
+          scheduleExpression: events.Schedule.cron({ weekDay: 'SAT', hour: '5', minute: '0' }),
+          deleteAfter: Duration.days(90),
+        }),
+        new backup.BackupPlanRule({
+          ruleName: 'Monthly5Year',
+          scheduleExpression: events.Schedule.cron({ day: '1', hour: '5', minute: '0' }),
+          deleteAfter: Duration.days(365 * 5),
+          ...(coldStorage ? { moveToColdStorageAfter: Duration.days(90) } : {}),
+        }),
+      ],
+    })
+    const created = Object.entries(this.tables) as [TableName, dynamodb.Table][]
+    const kept = created.filter(([name]) => !(tables[name] as TableDeclaration).ephemeral)
     const selection = plan.addSelection('Tables', {
-      resources: kept.map((name) => backup.BackupResource.fromDynamoDbTable(this.tables[name])),
+      resources: kept.map(([, table]) => backup.BackupResource.fromDynamoDbTable(table)),
     })
     Validations.of(selection).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
       reason:
         'AWS Backup service role with the AWS-managed backup policy, as AWS documents for backup selections',
     })
-    for (const name of Object.keys(tables) as TableName[]) {
+    for (const [name, table] of created) {
       if (!(tables[name] as TableDeclaration).ephemeral) continue
-      Validations.of(this.tables[name]).acknowledge({
+      Validations.of(table).acknowledge({
         id: 'HIPAA.Security-DynamoDBInBackupPlan',
         reason: 'Short-lived working data that expires by TTL within minutes or hours; PITR still covers it',
       })
@@ -241,7 +325,11 @@ export class Platform extends Construct {
       restApiName: `joinup-${config.ics}`,
       description: `Joined-up care APIs for ${config.name}`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: false,
+      // The account-level role a logging stage needs: made here only when the config says so
+      // (one stack per account and region may own it; infra/ics-configs.ts checks).
+      ...(config.operations.apiGatewayAccountRole === 'create'
+        ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }
+        : { cloudWatchRole: false }),
       deployOptions: {
         stageName: 'v1',
         tracingEnabled: true,
@@ -271,6 +359,14 @@ export class Platform extends Construct {
       },
       disableExecuteApiEndpoint: false,
     })
+    const accountRole = api.node.tryFindChild('CloudWatchRole')
+    if (accountRole) {
+      Validations.of(accountRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-level logging role with the AWS-managed policy AWS documents for it; API Gateway alone assumes it",
+      })
+    }
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG2',
       reason:
@@ -317,11 +413,7 @@ export class Platform extends Construct {
       reason:
         'Backends are Lambda proxy integrations invoked over AWS APIs, not HTTP backends that a client certificate would authenticate',
     })
-    this.alarmOn(
-      'Api5xx',
-      api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
-      `API 5xx answers in ${config.ics}`,
-    )
+    this.observability.watchApi(api)
     return api
   }
 
@@ -357,13 +449,28 @@ export class Platform extends Construct {
       Validations.of(method).acknowledge({ id, reason: checkedIn })
   }
 
-  /** rule → queue (with DLQ) → function in batches that report partial failures. */
+  /**
+   * rule → queue → function in batches that report partial failures. The rule and the queue
+   * each have their own dead-letter queue, because each replays differently: SQS redrive
+   * (StartMessageMoveTask) only moves messages that came from an SQS queue.
+   */
   private subscribe(scope: Construct, rule: EventRuleDeclaration, fn: JoinupFunction) {
-    const deadLetters = new sqs.Queue(scope, `${rule.name}DeadLetters`, {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const deadLetterQueue = (id: string, kind: DeadLetterKind) => {
+      const queue = new sqs.Queue(scope, id, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      })
+      Tags.of(queue).add(DEAD_LETTER_TAG, kind)
+      return queue
+    }
+    const deadLetters = deadLetterQueue(`${rule.name}DeadLetters`, 'queue')
+    const undeliverable = deadLetterQueue(`${rule.name}RuleDeadLetters`, 'rule')
+    Validations.of(undeliverable).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself the dead-letter queue of an EventBridge rule target; cdk-nag only recognises an SQS queue's redrive DLQ",
     })
     const queue = new sqs.Queue(scope, `${rule.name}Queue`, {
       encryption: sqs.QueueEncryption.KMS,
@@ -375,6 +482,7 @@ export class Platform extends Construct {
       ),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: rule.delivery.maxReceiveCount },
     })
+    Tags.of(undeliverable).add(REPLAY_TO_TAG, queue.queueUrl)
     new events.Rule(scope, `${rule.name}Rule`, {
       ruleName: `joinup-${this.config.ics}-${rule.name}`,
       description: rule.description,
@@ -382,7 +490,7 @@ export class Platform extends Construct {
       eventPattern: patternOf(rule) as events.EventPattern,
       targets: [
         new targets.SqsQueue(queue, {
-          deadLetterQueue: deadLetters,
+          deadLetterQueue: undeliverable,
           retryAttempts: rule.delivery.retryAttempts,
           maxEventAge: Duration.seconds(rule.delivery.maxEventAgeSeconds),
         }),
@@ -395,26 +503,17 @@ export class Platform extends Construct {
         maxBatchingWindow: Duration.seconds(1),
       }),
     )
-    this.alarmOn(
-      `${rule.name}DeadLetters`,
-      deadLetters.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      `Events dead-lettered by ${rule.name} in ${this.config.ics}: replay with npm run dlq:replay`,
+    this.observability.watchConsumerQueue(rule.name, queue)
+    this.observability.watchDeadLetters(
+      `${rule.name}-consumer`,
+      deadLetters,
+      `Events ${rule.consumer} failed ${rule.delivery.maxReceiveCount} times (${rule.name}): fix the cause, then npm run dlq:replay`,
     )
-  }
-
-  private alarmOn(id: string, metric: cloudwatch.IMetric, description: string) {
-    const alarm = new cloudwatch.Alarm(this, `${id}Alarm`, {
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
-    })
-    alarm.addAlarmAction(new cwActions.SnsAction(this.alarms))
+    this.observability.watchDeadLetters(
+      `${rule.name}-rule`,
+      undeliverable,
+      `Events the ${rule.name} rule could not hand to its queue: npm run dlq:replay`,
+    )
   }
 }
 

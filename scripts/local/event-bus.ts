@@ -11,6 +11,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import { correlationHeaders, correlationOf } from '../../functions/shared/correlation'
 import { untilTableActive } from './dynamodb'
 import { type CompiledEventPattern, compileEventPattern } from './event-pattern'
 
@@ -537,7 +538,11 @@ export class LocalEventBus {
           try {
             const response = await fetch(target.url, {
               method: 'POST',
-              headers: { 'Content-Type': 'application/json' },
+              // The event's correlation travels in headers too, as a webhook delivery's does.
+              headers: {
+                'Content-Type': 'application/json',
+                ...correlationHeaders(correlationOf(events.get(delivery.sk)!)),
+              },
               body: JSON.stringify(events.get(delivery.sk)),
               signal: AbortSignal.timeout(5_000),
             })

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import { deployedFunctions } from '../../infra/capabilities'
 import { eventRules, patternOf } from '../../infra/event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from '../../infra/functions'
 import { gatewayMethods } from '../../infra/http-surface'
@@ -63,6 +64,13 @@ export interface LocalStack {
 /** The local dev issuer's OAuth2 token endpoint (client credentials); never deployed. */
 export const LOCAL_TOKEN_PATH = '/_local/token'
 
+/** Whether the local stack prints EMF metric lines: METRICS=on, or a log level of INFO or DEBUG. */
+function showsMetrics(): boolean {
+  if (process.env.METRICS) return process.env.METRICS === 'on'
+  const level = (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN').toUpperCase()
+  return level === 'INFO' || level === 'DEBUG' || level === 'TRACE'
+}
+
 /** The directory the dev key lives in when DATA_DIR is not set. */
 export const DEFAULT_KEYS_DIR = join(REPO_ROOT, '.local')
 
@@ -119,6 +127,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     POWERTOOLS_SERVICE_NAME: `joinup-${ics}-local`,
     // Quiet by default so the start-up output stays readable; LOG_LEVEL=INFO shows every request.
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // The EMF metric lines too: only when the log level shows requests (or METRICS=on).
+    POWERTOOLS_METRICS_DISABLED: String(!showsMetrics()),
   })
   delete process.env.AWS_PROFILE
   delete process.env.AWS_SESSION_TOKEN
@@ -145,7 +155,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return handlers.get(key) as Promise<T>
   }
 
-  for (const rule of eventRules) {
+  // As in the cloud, a capability the ICS switches off serves no route and consumes no event.
+  const deployed = new Set<string>(deployedFunctions(config.capabilities))
+  const rules = eventRules.filter((rule) => deployed.has(rule.consumer))
+  for (const rule of rules) {
     bus.addRule({
       name: rule.name,
       pattern: patternOf(rule),
@@ -164,12 +177,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     })
   }
 
-  const gatewayRoutes: GatewayRoute[] = gatewayMethods(routes).map((route) => ({
-    route,
-    functionName: route.function,
-    timeoutSeconds: (functions[route.function] as FunctionDeclaration).timeoutSeconds ?? 10,
-    handler: () => load<ProxyHandler>(route.function),
-  }))
+  const gatewayRoutes: GatewayRoute[] = gatewayMethods(routes)
+    .filter((route) => deployed.has(route.function))
+    .map((route) => ({
+      route,
+      functionName: route.function,
+      timeoutSeconds: (functions[route.function] as FunctionDeclaration).timeoutSeconds ?? 10,
+      handler: () => load<ProxyHandler>(route.function),
+    }))
   let baseUrl = ''
   const gateway = new LocalGateway(gatewayRoutes, (request, url, body) => localEndpoint(request, url, body))
   const port = await gateway.listen(options.port ?? 0, host)
@@ -186,10 +201,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       jwksUrl: `${baseUrl}/.well-known/jwks.json`,
       tokenUrl: `${baseUrl}${LOCAL_TOKEN_PATH}`,
     },
+    demoIssuer: undefined,
   }
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
   await Promise.all(Object.keys(functions).map((fn) => load(fn as FunctionName)))
-  progress(`Event bus joinup-${ics}: ${eventRules.length} rules; gateway: ${routes.length} routes`)
+  progress(`Event bus joinup-${ics}: ${rules.length} rules; gateway: ${gatewayRoutes.length} routes`)
 
   async function localEndpoint(request: IncomingMessage, url: URL, body: Buffer) {
     const method = request.method ?? 'GET'

@@ -19,6 +19,8 @@ interface PatientItem {
   birthKey?: string
   birthDate?: string
   familyKey?: string
+  /** Epoch seconds; the table's TTL attribute. */
+  expiresAt?: number
 }
 
 /** The ICS's copy of PDS in DynamoDB: one item per NHS number, two sparse search indexes. */
@@ -97,15 +99,17 @@ export class DynamoDbPatientCache implements PatientCache {
 }
 
 function toItem(record: CachedPatient): PatientItem {
+  const expiry = record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }
   if (record.status === 'superseded')
-    return { pk: record.nhsNumber, status: record.status, supersededBy: record.supersededBy }
-  if (record.status === 'invalidated') return { pk: record.nhsNumber, status: record.status }
+    return { pk: record.nhsNumber, status: record.status, supersededBy: record.supersededBy, ...expiry }
+  if (record.status === 'invalidated') return { pk: record.nhsNumber, status: record.status, ...expiry }
   const fields = searchFieldsOf(record.patient)
   // Only active records carry index keys, so the indexes are sparse: searches never see the rest.
   return {
     pk: record.nhsNumber,
     status: 'active',
     resource: JSON.stringify(record.patient),
+    ...expiry,
     ...(fields.family && fields.birthDate
       ? {
           familyPrefix: familyPrefixOf(fields.family),
@@ -118,8 +122,9 @@ function toItem(record: CachedPatient): PatientItem {
 }
 
 function fromItem(item: PatientItem): CachedPatient {
+  const expiry = item.expiresAt === undefined ? {} : { expiresAt: Number(item.expiresAt) }
   if (item.status === 'superseded')
-    return { nhsNumber: item.pk, status: 'superseded', supersededBy: item.supersededBy! }
-  if (item.status === 'invalidated') return { nhsNumber: item.pk, status: 'invalidated' }
-  return { nhsNumber: item.pk, status: 'active', patient: JSON.parse(item.resource!) as Patient }
+    return { nhsNumber: item.pk, status: 'superseded', supersededBy: item.supersededBy!, ...expiry }
+  if (item.status === 'invalidated') return { nhsNumber: item.pk, status: 'invalidated', ...expiry }
+  return { nhsNumber: item.pk, status: 'active', patient: JSON.parse(item.resource!) as Patient, ...expiry }
 }

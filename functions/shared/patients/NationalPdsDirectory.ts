@@ -1,6 +1,8 @@
 import { Bundle } from '../../../schemas/fhir/Bundle'
 import { OperationOutcome } from '../../../schemas/fhir/OperationOutcome'
 import { Patient } from '../../../schemas/fhir/Patient'
+import { FhirError } from '../errors'
+import { countMetric } from '../metrics'
 import {
   type CallContext,
   OPEN_END,
@@ -14,8 +16,11 @@ import {
 export interface NationalPdsOptions {
   /** e.g. https://api.service.nhs.uk/personal-demographics/FHIR/R4 */
   baseUrl: string
-  /** An NHS API platform access token (application-restricted signed-JWT flow). */
-  accessToken: () => Promise<string>
+  /**
+   * An NHS API platform access token (application-restricted signed-JWT flow,
+   * NhsApiPlatformTokens); `refresh` asks for a new one after PDS refused the current one.
+   */
+  accessToken: (request?: { refresh?: boolean }) => Promise<string>
   fetch?: typeof fetch
   /** Attempts per call, the first included. */
   attempts?: number
@@ -51,14 +56,13 @@ export class NationalPdsDirectory implements PatientDirectory {
     const code = outcomeCode(body)
     if (response.status === 404 && code === 'INVALIDATED_RESOURCE') return { kind: 'invalidated' }
     if (response.status === 404) return { kind: 'not-found' }
-    throw new Error(`PDS read answered ${response.status} ${code ?? ''}`.trim())
+    throw failure('read', response.status, code)
   }
 
   async search(criteria: PatientSearchCriteria, context: CallContext): Promise<PatientSearchResult> {
     const response = await this.call(`/Patient?${searchQuery(criteria)}`, context)
     const body: unknown = await response.json()
-    if (response.status !== 200)
-      throw new Error(`PDS search answered ${response.status} ${outcomeCode(body) ?? ''}`)
+    if (response.status !== 200) throw failure('search', response.status, outcomeCode(body))
     // PDS answers 200 with a bare OperationOutcome when more than _max-results match.
     if (outcomeCode(body) === 'TOO_MANY_MATCHES') return { kind: 'too-many' }
     const bundle = Bundle.parse(body)
@@ -73,8 +77,10 @@ export class NationalPdsDirectory implements PatientDirectory {
 
   private async call(path: string, context: CallContext): Promise<Response> {
     let lastError: unknown
+    countMetric('PdsNationalCalls')
     // No token is a configuration fault: fail now rather than retry it as an outage.
-    const token = await this.options.accessToken()
+    let token = await this.options.accessToken()
+    let refreshed = false
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
         const response = await this.fetch(`${this.options.baseUrl}${path}`, {
@@ -86,6 +92,13 @@ export class NationalPdsDirectory implements PatientDirectory {
           },
           signal: AbortSignal.timeout(this.timeoutMs),
         })
+        // A token the platform revoked or expired early: one new token, one more try (not an attempt).
+        if (response.status === 401 && !refreshed) {
+          refreshed = true
+          token = await this.options.accessToken({ refresh: true })
+          attempt--
+          continue
+        }
         const delay = retryDelay(response, attempt)
         // A Retry-After beyond our budget is PDS saying "not now": answer rather than retry early.
         if (!RETRYABLE.has(response.status) || attempt === this.attempts || delay === undefined)
@@ -98,8 +111,27 @@ export class NationalPdsDirectory implements PatientDirectory {
         await this.sleep(retryDelay(undefined, attempt) ?? 0)
       }
     }
-    throw lastError instanceof Error ? lastError : new Error('PDS call failed')
+    countMetric('PdsNationalFailures')
+    throw new FhirError(
+      'SERVICE_UNAVAILABLE',
+      `The national PDS did not answer (${lastError instanceof Error ? lastError.message : 'no answer'}); try again`,
+      { headers: { 'Retry-After': '5' } },
+    )
   }
+}
+
+/**
+ * What a PDS answer this client cannot use becomes: an outage PDS is still having after the
+ * retries (5xx, 429, 408) is a 503 for our caller; anything else (PDS refusing our request
+ * or our credentials) is our fault, a 500 that alarms.
+ */
+function failure(operation: 'read' | 'search', status: number, code: string | undefined): Error {
+  const described = `PDS ${operation} answered ${status} ${code ?? ''}`.trim()
+  if (!RETRYABLE.has(status)) return new Error(described)
+  countMetric('PdsNationalFailures')
+  return new FhirError('SERVICE_UNAVAILABLE', `The national PDS is unavailable (${described}); try again`, {
+    headers: { 'Retry-After': '5' },
+  })
 }
 
 /** Longest Retry-After worth waiting for inside one API request. */

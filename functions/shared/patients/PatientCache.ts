@@ -3,11 +3,18 @@ import type { Patient } from '../../../schemas/fhir/Patient'
 import { normaliseName, normalisePostcode, type SearchFields } from './matching'
 
 /** One NHS number in the ICS's copy of PDS. */
-export type CachedPatient =
+export type CachedPatient = (
   | { nhsNumber: string; status: 'active'; patient: Patient }
   /** Merged into another record: reads follow `supersededBy`; searches skip it. */
   | { nhsNumber: string; status: 'superseded'; supersededBy: string }
   | { nhsNumber: string; status: 'invalidated' }
+) & {
+  /**
+   * Epoch seconds after which the copy is stale (`pds.source: national-with-cache`); DynamoDB
+   * TTL deletes it some time later. Absent in an `ics-cache` ICS, whose copy is the source.
+   */
+  expiresAt?: number
+}
 
 export interface CandidatePage {
   patients: Patient[]
