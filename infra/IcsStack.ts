@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { IcsConfig } from '../schemas/ics-config'
+import { Appointments } from './constructs/Appointments'
 import { Audit } from './constructs/Audit'
 import { Docs } from './constructs/Docs'
 import { Metadata } from './constructs/Metadata'
@@ -30,6 +31,7 @@ export class IcsStack extends Stack {
     if (this.platform.isEnabled('patientLookup')) new PatientLookup(this, 'PatientLookup', this.platform)
     if (this.platform.isEnabled('patientIndex')) new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
+    new Appointments(this, 'Appointments', this.platform)
     new Docs(this, 'Docs', this.platform)
     if (this.platform.isEnabled('records')) new RecordRetrieval(this, 'RecordRetrieval', this.platform)
 

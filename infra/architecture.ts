@@ -2,7 +2,13 @@ import { eventRules } from './event-rules'
 import { type FunctionDeclaration, type FunctionName, functions } from './functions'
 import { routes } from './routes'
 
-const ACCESS_LABEL = { read: 'reads', append: 'appends', readWrite: 'writes', count: 'counts' } as const
+const ACCESS_LABEL = {
+  read: 'reads',
+  append: 'appends',
+  readWrite: 'writes',
+  count: 'counts',
+  write: 'updates',
+} as const
 
 /**
  * The architecture diagram (Mermaid) of one ICS stack, drawn from the declarations (routes,

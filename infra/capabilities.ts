@@ -52,6 +52,13 @@ export const capabilities = {
       "Record retrieval: a patient's structured record merged from every holder (GP Connect, federated)",
     functions: ['recordRetrieval'],
   },
+  appointments: {
+    description:
+      'Free slots at any organisation, booked, amended and cancelled under GP Connect Appointment Management',
+    functions: ['appointments', 'appointmentsFollowUp'],
+    // Publishing slots is what an organisation that offers appointments does (a GP Connect provider's part).
+    providerOperations: ['publishSlots'],
+  },
 } as const satisfies Record<string, CapabilityDeclaration>
 
 export type CapabilityName = keyof typeof capabilities

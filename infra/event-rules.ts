@@ -40,8 +40,22 @@ export const eventRules: readonly EventRuleDeclaration[] = [
       { detailType: 'RecordHolderRegistered', majors: [1, 2] },
       { detailType: 'RecordHolderRemoved', majors: [1] },
       { detailType: 'OrganisationRecordsWithdrawn', majors: [1] },
+      // The hosting organisation holds an appointment record about the patient (booked or cancelled).
+      { detailType: 'AppointmentBooked', majors: [1] },
+      { detailType: 'AppointmentCancelled', majors: [1] },
     ],
     consumer: 'patientIndexUpdater',
+    delivery: { maxReceiveCount: 5, maxEventAgeSeconds: 86_400, retryAttempts: 185 },
+  },
+  {
+    name: 'FollowUpAppointments',
+    description:
+      'Finishes cancellations cut short, and keeps the directory of organisations that publish slots',
+    consumes: [
+      { detailType: 'SlotsPublished', majors: [1] },
+      { detailType: 'AppointmentCancelled', majors: [1] },
+    ],
+    consumer: 'appointmentsFollowUp',
     delivery: { maxReceiveCount: 5, maxEventAgeSeconds: 86_400, retryAttempts: 185 },
   },
 ]

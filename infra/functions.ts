@@ -10,9 +10,10 @@ import type { TableName } from './tables'
  * - `read`: GetItem, Query, BatchGetItem.
  * - `append`: read + PutItem with a condition (audit trail: no UpdateItem, no DeleteItem).
  * - `readWrite`: read + PutItem, UpdateItem, DeleteItem, BatchWriteItem.
+ * - `write`: read + PutItem and UpdateItem, never DeleteItem (records that change but are never removed).
  * - `count`: UpdateItem only (atomic counters: the rate limit).
  */
-export type TableAccess = 'read' | 'append' | 'readWrite' | 'count'
+export type TableAccess = 'read' | 'append' | 'readWrite' | 'count' | 'write'
 
 export interface FunctionDeclaration {
   description: string
@@ -109,6 +110,28 @@ export const functions = {
     },
     looksUpPatients: true,
     publishesEvents: false,
+  },
+  appointments: {
+    description: 'Appointments: publish and search slots, book, read, amend and cancel appointments',
+    entry: 'functions/appointments/handler.ts',
+    handler: 'handler',
+    tables: {
+      appointments: 'write',
+      patients: 'read',
+      idempotencyKeys: 'readWrite',
+      audit: 'append',
+      rateLimits: 'count',
+    },
+    looksUpPatients: true,
+    publishesEvents: true,
+  },
+  appointmentsFollowUp: {
+    description: 'Appointments: finishes what booking, cancelling and publishing started, from their events',
+    entry: 'functions/appointments/followUp.ts',
+    handler: 'followUpAppointmentEvents',
+    tables: { appointments: 'write' },
+    publishesEvents: false,
+    timeoutSeconds: 60,
   },
 } as const satisfies Record<string, FunctionDeclaration>
 

@@ -99,6 +99,27 @@ export const tables = {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
   },
+  appointments: {
+    description:
+      'Schedules, slots and appointments: each slot item carries its current booking, so booking is one conditional write',
+    envVar: 'APPOINTMENTS_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [
+      // Slot search: one Query per organisation over the whole window, ordered by start.
+      {
+        indexName: 'bySlotStart',
+        partitionKey: { name: 'slotOrg', type: 'S' },
+        sortKey: { name: 'slotStart', type: 'S' },
+      },
+      // A patient's appointments, booked (on their slot item) and cancelled (their own item), by start.
+      {
+        indexName: 'byPatient',
+        partitionKey: { name: 'patientKey', type: 'S' },
+        sortKey: { name: 'appointmentStart', type: 'S' },
+      },
+    ],
+  },
 } as const satisfies Record<string, TableDeclaration>
 
 export type TableName = keyof typeof tables

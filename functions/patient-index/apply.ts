@@ -1,11 +1,17 @@
 import type { EventBridgeEvent } from 'aws-lambda'
+import type { AppointmentBookedV1 } from '../../schemas/events/AppointmentBooked/v1'
+import type { AppointmentCancelledV1 } from '../../schemas/events/AppointmentCancelled/v1'
 import { EventMetadata } from '../../schemas/events/envelope'
 import type { OrganisationRecordsWithdrawnV1 } from '../../schemas/events/OrganisationRecordsWithdrawn/v1'
 import type { RecordHolderRegisteredV2 } from '../../schemas/events/RecordHolderRegistered/v2'
 import type { RecordHolderRemovedV1 } from '../../schemas/events/RecordHolderRemoved/v1'
 import { type DetailType, eventRegistry, readEventData } from '../../schemas/events/registry'
+import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import { applyHolderChange, compareStamps, type HolderChange } from '../shared/patient-index/HolderEntry'
 import { ConcurrentIndexUpdate, type PatientIndex } from '../shared/patient-index/PatientIndex'
+
+/** The record type an appointment is indexed as (SNOMED CT 749001000000101, NRL's "Appointment"). */
+const APPOINTMENT_RECORD = recordTypeFromText('Appointment')
 
 /** Attempts at one entry when other writers keep winning the race. */
 const MAX_RACES = 10
@@ -69,6 +75,19 @@ export async function applyHolderEvent(
       ) as RecordHolderRemovedV1
       return tally([await applyToEntry(deps.index, changeOf('removed', data, stamp))])
     }
+    case 'AppointmentBooked':
+    case 'AppointmentCancelled': {
+      // The hosting organisation holds an appointment record about the patient, booked or
+      // cancelled alike (GP Connect keeps cancelled appointments in the patient's list).
+      const data = readEventData(detailType as DetailType, metadata.version, detail.data, 1) as
+        | AppointmentBookedV1
+        | AppointmentCancelledV1
+      if (await withdrawnAfter(deps.index, data.hostOds, stamp)) return { written: 0, unchanged: 1 }
+      const holding = { nhsNumber: data.nhsNumber, holderOds: data.hostOds, recordType: APPOINTMENT_RECORD }
+      return tally([await applyToEntry(deps.index, changeOf('registered', holding, stamp))])
+    }
+    case 'SlotsPublished':
+      throw new Error(`Not a record-holder event: ${detailType}`)
     case 'OrganisationRecordsWithdrawn': {
       const data = readEventData(
         'OrganisationRecordsWithdrawn',
@@ -131,6 +150,22 @@ function changeOf(
     ...(kind === 'removed' ? { reason: data.reason } : {}),
     ...stamp,
   }
+}
+
+/** True when the holder withdrew everything after the event happened (ties settled by event id). */
+async function withdrawnAfter(
+  index: PatientIndex,
+  holderOds: string,
+  stamp: { occurredAt: string; eventId: string },
+): Promise<boolean> {
+  const withdrawal = await index.withdrawal(holderOds)
+  return (
+    !!withdrawal &&
+    compareStamps(
+      { at: withdrawal.occurredAt, id: withdrawal.eventId },
+      { at: stamp.occurredAt, id: stamp.eventId },
+    ) > 0
+  )
 }
 
 /** Read, merge, write on condition; on a lost race, read again. Returns whether it wrote. */

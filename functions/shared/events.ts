@@ -10,6 +10,13 @@ export interface OutgoingEvent {
   detailType: DetailType
   major: number
   data: unknown
+  /**
+   * The envelope id, when the producer derives it from the fact (`booked.<appointment id>`),
+   * so that publishing the same fact again after a crash is a duplicate consumers ignore.
+   */
+  id?: string
+  /** When it happened, if not now (a fact published again later keeps its own time). */
+  occurredAt?: string
 }
 
 /** Publishes domain events to the ICS bus, enveloped and validated. */
@@ -63,9 +70,9 @@ export class EventBridgePublisher implements EventPublisher {
       if (!definition) throw new Error(`${event.detailType} has no major ${event.major}`)
       const detail = envelopeOf(definition.strict, 'strict').parse({
         metadata: {
-          id: randomUUID(),
+          id: event.id ?? randomUUID(),
           version: definition.version,
-          occurredAt,
+          occurredAt: event.occurredAt ?? occurredAt,
           correlationId: context.correlationId,
           ics: this.options.ics(),
           producer: this.options.source,

@@ -29,6 +29,7 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
     'dynamodb:BatchWriteItem',
   ],
   count: ['dynamodb:UpdateItem'],
+  write: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
 }
 
 export interface JoinupFunctionProps {

@@ -1,5 +1,6 @@
 import type { FunctionName } from '../../infra/functions'
 import type { OperationId } from '../../infra/routes'
+import { appointmentsApi } from './appointments'
 import { auditApi } from './audit'
 import { patientIndexApi } from './patient-index'
 import { patientLookupApi } from './patient-lookup'
@@ -18,6 +19,7 @@ export const operationDocs: Readonly<Record<OperationId, OperationDoc>> = {
   ...patientIndexApi,
   ...auditApi,
   ...recordsApi,
+  ...appointmentsApi,
 }
 
 /** One OpenAPI tag per function that serves routes: the capability a reader looks for. */
@@ -38,6 +40,11 @@ export const capabilityTags: Readonly<Partial<Record<FunctionName, { name: strin
       name: 'Record retrieval',
       description:
         "A patient's structured record merged from every organisation that holds one (GP Connect, federated)",
+    },
+    appointments: {
+      name: 'Appointments',
+      description:
+        'Free slots at any organisation of the ICS, booked, amended and cancelled under GP Connect Appointment Management 1.6 (in R4)',
     },
   }
 

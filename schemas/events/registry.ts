@@ -1,4 +1,6 @@
 import type * as z from 'zod/mini'
+import { AppointmentBookedV1, AppointmentBookedV1Tolerant } from './AppointmentBooked/v1'
+import { AppointmentCancelledV1, AppointmentCancelledV1Tolerant } from './AppointmentCancelled/v1'
 import {
   OrganisationRecordsWithdrawnV1,
   OrganisationRecordsWithdrawnV1Tolerant,
@@ -7,6 +9,7 @@ import { upcastRecordHolderRegisteredV1 } from './RecordHolderRegistered/upcast'
 import { RecordHolderRegisteredV1, RecordHolderRegisteredV1Tolerant } from './RecordHolderRegistered/v1'
 import { RecordHolderRegisteredV2, RecordHolderRegisteredV2Tolerant } from './RecordHolderRegistered/v2'
 import { RecordHolderRemovedV1, RecordHolderRemovedV1Tolerant } from './RecordHolderRemoved/v1'
+import { SlotsPublishedV1, SlotsPublishedV1Tolerant } from './SlotsPublished/v1'
 
 export interface EventVersion {
   /** The version producers write now, `<major>.<minor>`; a minor bump is an additive change. */
@@ -99,6 +102,55 @@ export const eventRegistry = {
         version: '1.0',
         strict: OrganisationRecordsWithdrawnV1,
         tolerant: OrganisationRecordsWithdrawnV1Tolerant,
+        status: 'current',
+      },
+    },
+  },
+  SlotsPublished: {
+    description: 'An organisation published free slots that any member of the ICS may book.',
+    producers: [
+      {
+        source: 'joinup.appointments',
+        when: 'POST /Slot (an organisation publishes its slots), and the demo seed through the same code',
+        majors: [1],
+      },
+    ],
+    versions: {
+      1: { version: '1.0', strict: SlotsPublishedV1, tolerant: SlotsPublishedV1Tolerant, status: 'current' },
+    },
+  },
+  AppointmentBooked: {
+    description: 'A slot was booked for a patient: the hosting organisation now holds an appointment record.',
+    producers: [
+      {
+        source: 'joinup.appointments',
+        when: 'POST /Appointment (201), or a read that finds a booking whose event never left (crash)',
+        majors: [1],
+      },
+    ],
+    versions: {
+      1: {
+        version: '1.0',
+        strict: AppointmentBookedV1,
+        tolerant: AppointmentBookedV1Tolerant,
+        status: 'current',
+      },
+    },
+  },
+  AppointmentCancelled: {
+    description: 'A booked appointment was cancelled and its slot is free for rebooking.',
+    producers: [
+      {
+        source: 'joinup.appointments',
+        when: 'PUT /Appointment/{id} with status cancelled, or whoever finishes a cancellation cut short',
+        majors: [1],
+      },
+    ],
+    versions: {
+      1: {
+        version: '1.0',
+        strict: AppointmentCancelledV1,
+        tolerant: AppointmentCancelledV1Tolerant,
         status: 'current',
       },
     },

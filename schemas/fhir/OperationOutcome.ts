@@ -101,6 +101,10 @@ export const spineCodes = {
   'ACCESS DENIED': { status: 403, issueType: 'forbidden', display: 'Access denied' },
   PATIENT_NOT_FOUND: { status: 404, issueType: 'not-found', display: 'Patient not found' },
   NO_RECORD_FOUND: { status: 404, issueType: 'not-found', display: 'No record found' },
+  /** GP Connect error handling guidance: a posted resource names one the server does not have (e.g. a Slot). */
+  REFERENCE_NOT_FOUND: { status: 422, issueType: 'invalid', display: 'Reference not found' },
+  /** GP Connect (provider assurance tests): an update whose If-Match is not the current version. */
+  FHIR_CONSTRAINT_VIOLATION: { status: 409, issueType: 'conflict', display: 'FHIR constraint violated' },
   // Everywhere. PDS answers 401 and 403 both with ACCESS_DENIED; the status tells them apart.
   ACCESS_DENIED: { status: 403, issueType: 'forbidden', display: 'Access denied' },
   NOT_FOUND: { status: 404, issueType: 'not-supported', display: 'Resource or operation not found' },

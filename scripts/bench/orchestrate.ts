@@ -36,6 +36,8 @@ const SUITE_TITLES: Record<SuiteName, string> = {
   scale: 'Patient index scale',
   startup: 'Start-up',
   records: 'Record retrieval: three holders at 50 concurrent clients',
+  booking: 'Booking at 50 concurrent clients',
+  slotSearch: 'Slot search at 50 concurrent clients',
 }
 
 async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteResult> {
@@ -54,6 +56,10 @@ async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteR
       return (await import('./startup')).benchStartup(options)
     case 'records':
       return (await import('./records')).benchRecords(options)
+    case 'booking':
+      return (await import('./booking')).benchBooking(options)
+    case 'slotSearch':
+      return (await import('./slotSearch')).benchSlotSearch(options)
   }
 }
 

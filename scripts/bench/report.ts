@@ -1,5 +1,15 @@
 /** The suites of `npm run bench`, in the order they run. */
-export const SUITES = ['bundles', 'handler', 'gateway', 'latency', 'scale', 'startup', 'records'] as const
+export const SUITES = [
+  'bundles',
+  'handler',
+  'gateway',
+  'latency',
+  'scale',
+  'startup',
+  'records',
+  'booking',
+  'slotSearch',
+] as const
 export type SuiteName = (typeof SUITES)[number]
 
 /**

@@ -255,14 +255,6 @@ export async function benchScale(options: BenchOptions): Promise<SuiteResult> {
         target: large.loadMs > SLOW_LOAD_MS ? 'too slow here: use --scale-max' : 'report (ratio per item)',
         verdict: 'INFO',
       },
-      {
-        suite: 'scale',
-        measure: 'slot search at 10 organisations × 14 days × 100 slots a day',
-        subject: 'not built yet',
-        baseline: '—',
-        target: 'report',
-        verdict: 'NOT BUILT',
-      },
     ]
     return {
       suite: 'scale',

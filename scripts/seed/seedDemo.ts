@@ -8,6 +8,7 @@ import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import type { LocalStack } from '../local/runtime'
 import { DEMO_PATIENTS, demoPatientRecords } from './demoPatients'
 import { demoStoredRecords } from './demoStore'
+import { publishDemoSlots } from './seedSlots'
 
 /** Who holds what in the demo ICS, beyond every patient's own GP practice. */
 const EXTRA_HOLDINGS: [nhsNumber: string, holderOds: string, recordType: string][] = [
@@ -29,6 +30,8 @@ const SEEDED_MARKER = 'demo-seed-complete'
 export async function seedDemoData(stack: LocalStack, progress: (line: string) => void): Promise<void> {
   if (stack.dataDir && existsSync(join(stack.dataDir, SEEDED_MARKER))) {
     progress('Demo data already present (DATA_DIR): not seeding again')
+    // Slots move with the calendar: the fortnight ahead is published on every start.
+    await publishDemoSlots(stack, progress)
     return
   }
   const cache = new DynamoDbPatientCache()
@@ -65,5 +68,6 @@ export async function seedDemoData(stack: LocalStack, progress: (line: string) =
   const store = new DynamoDbClinicalStore()
   for (const record of demoStoredRecords()) await store.write(record)
   progress('Wrote the demo pharmacy record into the clinical store')
+  await publishDemoSlots(stack, progress)
   if (stack.dataDir) await writeFile(join(stack.dataDir, SEEDED_MARKER), `${new Date().toISOString()}\n`)
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { ukDateTime } from '../../functions/shared/time'
 import {
   hostileValue,
   hugeText,
@@ -8,7 +9,15 @@ import {
   PROTOTYPE_NAMES,
   wrongTypeValue,
 } from './hostile'
-import { NHS_NUMBER_SYSTEM, nhsNumberLike, ODS_CODE_SYSTEM, recordTypeCoding } from './identifiers'
+import {
+  DEMO_SLOTS,
+  NHS_NUMBER_SYSTEM,
+  nhsNumberLike,
+  ODS_CODE_SYSTEM,
+  odsCodeLike,
+  recordTypeCoding,
+  SEEDED_NHS_NUMBERS,
+} from './identifiers'
 
 /** The body of a fuzzed request, as sent: text and the Content-Type header (absent when undefined). */
 export interface FuzzBody {
@@ -218,6 +227,130 @@ export function structuredRecordParameters(): fc.Arbitrary<Json> {
 }
 
 /**
+ * A slot publication of the caller's own organisation: a Location, a Schedule and a few
+ * future slots (sometimes another organisation's schedule, sometimes an overlap).
+ */
+export function slotPublication(callerOds: string | undefined): fc.Arbitrary<Json> {
+  return fc
+    .record({
+      schedule: fc.constantFrom('fuzz', 'gp', 'nurse', 'Y90002.gp', 'Y90001.gp'),
+      daysAhead: fc.integer({ min: 1, max: 13 }),
+      count: fc.integer({ min: 1, max: 4 }),
+      minutes: fc.constantFrom(10, 15, 30, 0, -5),
+      offset: fc.constantFrom('local', 'Z', 'none'),
+      channel: fc.constantFrom('In-person', 'Telephone', 'Video', 'Carrier pigeon'),
+    })
+    .map(({ schedule, daysAhead, count, minutes, offset, channel }): Json => {
+      const first = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + daysAhead * 86_400_000
+      const time = (at: number) => {
+        const local = ukDateTime(new Date(at))
+        return offset === 'local' ? local : offset === 'Z' ? new Date(at).toISOString() : local.slice(0, 19)
+      }
+      return {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          {
+            resource: {
+              resourceType: 'Location',
+              id: 'fuzz-site',
+              name: 'Fuzz Site',
+              managingOrganization: { identifier: { system: ODS_CODE_SYSTEM, value: callerOds ?? 'Y90001' } },
+            },
+          },
+          {
+            resource: { resourceType: 'Schedule', id: 'fuzz', actor: [{ reference: 'Location/fuzz-site' }] },
+          },
+          ...Array.from({ length: count }, (_, index) => ({
+            resource: {
+              resourceType: 'Slot',
+              extension: [
+                {
+                  url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2',
+                  valueCode: channel,
+                },
+              ],
+              serviceType: [{ text: 'Fuzz clinic' }],
+              schedule: { reference: `Schedule/${schedule}` },
+              status: 'free',
+              start: time(first + index * 600_000),
+              end: time(first + index * 600_000 + minutes * 60_000),
+            },
+          })),
+        ],
+      }
+    })
+}
+
+/** A GP-Connect-style Appointment for a demo slot, booked as the caller (usually). */
+export function appointmentBooking(callerOds: string | undefined): fc.Arbitrary<Json> {
+  return fc
+    .record({
+      slot: fc.constantFrom(...DEMO_SLOTS),
+      patient: fc.oneof(
+        { weight: 5, arbitrary: fc.constantFrom(...SEEDED_NHS_NUMBERS) },
+        { weight: 1, arbitrary: nhsNumberLike },
+      ),
+      booker: callerOds
+        ? fc.oneof({ weight: 4, arbitrary: fc.constant(callerOds) }, { weight: 1, arbitrary: odsCodeLike })
+        : odsCodeLike,
+      description: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('Follow-up', 'Dressing change') },
+        { weight: 1, arbitrary: fc.constantFrom('d'.repeat(100), 'd'.repeat(101), '') },
+      ),
+      comment: fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(undefined, 'Bring letter') },
+        { weight: 1, arbitrary: fc.constantFrom('c'.repeat(500), 'c'.repeat(501)) },
+      ),
+      status: fc.oneof(
+        { weight: 6, arbitrary: fc.constant('booked') },
+        { weight: 1, arbitrary: fc.constantFrom('cancelled', 'proposed') },
+      ),
+      reason: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom('Patient asked', '') },
+      ),
+    })
+    .map(
+      ({ slot, patient, booker, description, comment, status, reason }): Json => ({
+        resourceType: 'Appointment',
+        status,
+        description,
+        ...(comment !== undefined ? { comment } : {}),
+        ...(reason !== undefined ? { cancelationReason: { text: reason } } : {}),
+        start: slot.start,
+        end: slot.end,
+        slot: [{ reference: `Slot/${slot.id}` }],
+        contained: [
+          {
+            resourceType: 'Organization',
+            id: '1',
+            identifier: [{ system: ODS_CODE_SYSTEM, value: booker }],
+            name: 'Fuzzing Organisation',
+            telecom: [{ system: 'phone', value: '0300 000 0000' }],
+          },
+        ],
+        extension: [
+          {
+            url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
+            valueReference: { reference: '#1' },
+          },
+        ],
+        participant: [
+          {
+            actor: {
+              reference: `Patient/${patient}`,
+              identifier: { system: NHS_NUMBER_SYSTEM, value: patient },
+            },
+            status: 'accepted',
+          },
+          { actor: { reference: `Location/${slot.location}` }, status: 'accepted' },
+        ],
+      }),
+    )
+}
+
+/**
  * Valid starting bodies per operationId. A route that gains a body should get an entry
  * here, so mutations start from a body that passes validation; until then its bodies are
  * random FHIR-looking resources.
@@ -225,6 +358,9 @@ export function structuredRecordParameters(): fc.Arbitrary<Json> {
 export const VALID_BODIES: Readonly<Record<string, (callerOds: string | undefined) => fc.Arbitrary<Json>>> = {
   registerPointer: pointerRegistration,
   getStructuredRecord: () => structuredRecordParameters(),
+  publishSlots: slotPublication,
+  bookAppointment: appointmentBooking,
+  updateAppointment: appointmentBooking,
 }
 
 /** A random resource that looks like FHIR: a known or odd resourceType and random fields. */
@@ -233,6 +369,8 @@ const fhirLooking: fc.Arbitrary<Json> = fc
     resourceType: fc.constantFrom(
       'DocumentReference',
       'Patient',
+      'Appointment',
+      'Slot',
       'Parameters',
       'Bundle',
       'OperationOutcome',

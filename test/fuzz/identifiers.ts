@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
+import { slotIdOf } from '../../functions/shared/appointments/AppointmentBook'
+import { parseUkDateTime } from '../../functions/shared/time'
 import { ICS_CONFIG_DIR } from '../../infra/ics-configs'
 import { Scope } from '../../schemas/auth'
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import { LOCAL_RECORD_TYPES, RECORD_TYPES, SNOMED } from '../../schemas/fhir/recordTypes'
 import { IcsConfig } from '../../schemas/ics-config'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { DEMO_SLOT_PUBLISHERS, demoSlotPublication } from '../../scripts/seed/demoSlots'
 
 /** The demo ICS's member ODS codes, read from its config so a new member is fuzzed too. */
 export const MEMBERS: readonly string[] = IcsConfig.parse(
@@ -96,3 +99,68 @@ export const RECORD_TYPE_TOKENS: readonly string[] = RECORD_TYPES.map(
 )
 
 export { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM, SNOMED }
+
+/** A demo slot as a booking references it: its id, UK start and end, and where it is. */
+export interface DemoSlot {
+  id: string
+  start: string
+  end: string
+  location: string
+}
+
+/**
+ * The first demo slots of each practice, from the seed's own publication (so they exist
+ * in the fuzzed stack), with their times as the API shows them.
+ */
+export const DEMO_SLOTS: readonly DemoSlot[] = (() => {
+  const now = new Date()
+  return DEMO_SLOT_PUBLISHERS.flatMap((ods) =>
+    demoSlotPublication(ods, now)
+      .entry.map(
+        (entry) =>
+          entry.resource as {
+            resourceType: string
+            start: string
+            end: string
+            schedule: { reference: string }
+          },
+      )
+      .filter((resource) => resource.resourceType === 'Slot')
+      .slice(0, 40)
+      .map((slot) => ({
+        id: slotIdOf(
+          `${ods}.${slot.schedule.reference.split('/')[1]}`,
+          parseUkDateTime(slot.start)!.toISOString(),
+        ),
+        start: slot.start,
+        end: slot.end,
+        location: `${ods}.surgery`,
+      })),
+  )
+})()
+
+export const DEMO_SLOT_IDS: readonly string[] = DEMO_SLOTS.map((slot) => slot.id)
+
+/** Appointment-id-shaped strings: of demo slots (booked by the fuzzer or not), and near misses. */
+export const appointmentIdLike: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({ slot: fc.constantFrom(...DEMO_SLOT_IDS), n: fc.integer({ min: 1, max: 3 }) })
+      .map(({ slot, n }) => `${slot}.${n}`),
+  },
+  { weight: 2, arbitrary: fc.constantFrom(...DEMO_SLOT_IDS) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'Y90001.gp.209912310900.1',
+      'Y90001.nobody.209912310900.1',
+      'Y90001.gp.202613450900.1',
+      'Y90001.gp.202701010900.0',
+      'Y90001.gp.202701010900.01',
+      'ZZ999.gp.202701010900.1',
+      'y90001.gp.202701010900.1',
+      '...',
+    ),
+  },
+)

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { addDays, ukDate } from '../../functions/shared/time'
 import { type RouteDeclaration, routes } from '../../infra/routes'
 import {
   deepText,
@@ -125,6 +126,51 @@ const VALID_QUERIES: Readonly<Record<string, (callerOds: string | undefined) => 
           ),
         )
         .map(([ods, rest]) => [['custodian:identifier', `${ODS_CODE_SYSTEM}|${ods}`], ...rest]),
+    // GP Connect Search for free slots: a short window from today, sometimes one organisation and includes.
+    searchSlots: (callerOds) =>
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 3 }),
+          fc.constantFrom('end', 'start'),
+          someOf(
+            fc
+              .constantFrom('Y90001', 'Y90002', callerOds ?? 'RX9')
+              .map((ods): QueryPair => ['organization', ods]),
+            fc.constant<QueryPair>(['_include', 'Slot:schedule']),
+            fc
+              .constantFrom(
+                'Schedule:actor:Practitioner',
+                'Schedule:actor:Location',
+                'Location:managingOrganization',
+              )
+              .map((include): QueryPair => ['_include:recurse', include]),
+            fc.constantFrom('General GP', 'Practice Nurse').map((text): QueryPair => ['service-type', text]),
+            fc
+              .constantFrom(
+                `${ODS_CODE_SYSTEM}|NX001`,
+                'https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1|urgent-care',
+              )
+              .map((filter): QueryPair => ['searchFilter', filter]),
+          ),
+        )
+        .map(([days, upper, rest]) => {
+          const today = ukDate(new Date())
+          return [
+            ['status', 'free'] as QueryPair,
+            ['start', `ge${today}`] as QueryPair,
+            [upper, `le${addDays(today, days)}`] as QueryPair,
+            ...rest,
+          ]
+        }),
+    // GP Connect Retrieve a patient's appointments: two dates from today on.
+    searchPatientAppointments: () =>
+      fc.integer({ min: 0, max: 14 }).map((days): QueryPair[] => {
+        const today = ukDate(new Date())
+        return [
+          ['start', `ge${today}`],
+          ['start', `le${addDays(today, days)}`],
+        ]
+      }),
     searchAuditEvents: () =>
       fc
         .tuple(
@@ -209,6 +255,34 @@ function plausibleValue(param: SearchParam, callerOds: string | undefined): fc.A
       return fc.constantFrom('true', 'false', 'TRUE', '1', '')
     case '_max-results':
       return fc.constantFrom('1', '50', '51', '1e1', '007', ...EDGE_NUMBERS)
+    case 'start':
+    case 'end':
+      return fc.constantFrom(
+        `ge${ukDate(new Date())}`,
+        `le${addDays(ukDate(new Date()), 20)}`,
+        'ge2027-03-28T01:30:00+00:00',
+        'ge2027-10-31T01:30:00+01:00',
+        'le2027-01-15T09:00:00Z',
+        'gt2027-01-15',
+        'ge2027-02-30',
+        'ge2027',
+        'le',
+      )
+    case 'status':
+      return fc.constantFrom('free', 'busy', 'FREE', '')
+    case 'organization':
+      return fc.oneof(
+        odsCodeLike,
+        odsCodeLike.map((code) => `${ODS_CODE_SYSTEM}|${code}`),
+        fc.constant('Y90001,Y90002'),
+      )
+    case 'service-type':
+      return fc.constantFrom('General GP Appointment', 'general', '', '*')
+    case '_include':
+    case '_include:recurse':
+      return fc.constantFrom('Slot:schedule', 'Schedule:actor:Location', 'Slot:*', '*', '')
+    case 'searchFilter':
+      return fc.constantFrom(`${ODS_CODE_SYSTEM}|NX001`, '|', 'x')
   }
   switch (param.type) {
     case 'date':

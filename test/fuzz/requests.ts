@@ -2,7 +2,14 @@ import fc from 'fast-check'
 import { type RouteDeclaration, routes } from '../../infra/routes'
 import { type FuzzBody, fuzzBody } from './bodies'
 import { encodeComponent, hugeText, nastyText, PROTOTYPE_NAMES, RAW_PERCENT_ENCODINGS } from './hostile'
-import { MEMBERS, nhsNumberLike, odsCodeLike, SCOPES, SEEDED_NHS_NUMBERS } from './identifiers'
+import {
+  appointmentIdLike,
+  MEMBERS,
+  nhsNumberLike,
+  odsCodeLike,
+  SCOPES,
+  SEEDED_NHS_NUMBERS,
+} from './identifiers'
 import { MAX_COMPONENT, queryFor } from './queries'
 
 /** Methods tried on every path: routes declare GET, POST, PUT and DELETE; PATCH never matches one. */
@@ -141,6 +148,7 @@ const pathSegment: fc.Arbitrary<string> = fc.oneof(
       .map(([nhs, raw]) => `${nhs}${raw}`),
   },
   { weight: 1, arbitrary: odsCodeLike.map(encodeComponent) },
+  { weight: 4, arbitrary: appointmentIdLike.map(encodeComponent) },
   { weight: 1, arbitrary: fc.uuid() },
   { weight: 1, arbitrary: fc.constantFrom('', '.', '..', '$gpc.getstructuredrecord', '_history', '*') },
   {

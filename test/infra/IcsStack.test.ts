@@ -34,6 +34,7 @@ const ACTIONS_FOR: Record<TableAccess, string[]> = {
     'dynamodb:BatchWriteItem',
   ],
   count: ['dynamodb:UpdateItem'],
+  write: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
 }
 
 /** X-Ray has no resource-level permissions: the only actions a role may hold on Resource "*". */
@@ -376,6 +377,20 @@ describe('IcsStack', () => {
           .flatMap(({ statement }) => list(statement.Action))
         expect(onAudit).not.toContainEqual(
           expect.stringMatching(/^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|PartiQL.*|\*)$/),
+        )
+      })
+
+      it('lets no role delete a slot or an appointment (they change by conditional updates only)', () => {
+        const appointmentsArn = arnOf(tableLogicalId(template, 'appointments'))
+        const onAppointments = identityStatements(template)
+          .filter(({ statement }) => statement.Effect === 'Allow')
+          .filter(({ statement }) =>
+            list(statement.Resource).some((r) => render(r).startsWith(appointmentsArn)),
+          )
+          .flatMap(({ statement }) => list(statement.Action))
+        expect(onAppointments).toContain('dynamodb:UpdateItem')
+        expect(onAppointments).not.toContainEqual(
+          expect.stringMatching(/^dynamodb:(DeleteItem|BatchWriteItem|PartiQL.*|\*)$/),
         )
       })
 

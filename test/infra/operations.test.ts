@@ -27,7 +27,7 @@ import { assertDeployable, assertOneAccountRolePerAccount, loadIcsConfig } from 
 import { domainAlarms } from '../../infra/metric-alarms'
 import { domainMetrics, METRIC_NAMESPACE } from '../../infra/metrics'
 import { routesOf } from '../../infra/routes'
-import { tables } from '../../infra/tables'
+import { type TableName, tables } from '../../infra/tables'
 import { IcsConfig } from '../../schemas/ics-config'
 import { synthContext } from './synth'
 import {
@@ -338,11 +338,12 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
   })
 
   describe('finding 7: nothing created for nothing, schemas published, backups that run', () => {
-    it('creates no table that no deployed function uses (idempotencyKeys today)', () => {
-      expect(deployedTables(config.capabilities)).not.toContain('idempotencyKeys')
-      expect(
-        findLogicalIdAt(template, 'AWS::DynamoDB::Table', '/Platform/idempotencyKeysTable/Resource'),
-      ).toBeUndefined()
+    it('creates no table that no deployed function uses (each table only with a function that reads or writes it)', () => {
+      const used = deployedTables(config.capabilities)
+      for (const name of Object.keys(tables) as TableName[]) {
+        const created = findLogicalIdAt(template, 'AWS::DynamoDB::Table', `/Platform/${name}Table/Resource`)
+        expect(created !== undefined, name).toBe(used.includes(name))
+      }
     })
 
     it('publishes every exported event schema version to the ICS’s own EventBridge schema registry', () => {
@@ -633,6 +634,8 @@ describe('capability switches', () => {
       patientLookup: { enabled: false },
       records: { enabled: false },
       patientIndex: { consumers: ['NX001', 'RX9'], providers: ['RX9'] },
+      // Off too: its GP Connect compartment search (GET /Patient/{nhs}/Appointment) would keep a Patient path.
+      appointments: { enabled: false },
     },
   })
   const app = new App({ context: synthContext(), builtinCloudFormationValidation: false })
@@ -662,6 +665,12 @@ describe('capability switches', () => {
         .map((widget) => widget.properties.title ?? '')
         .join('\n'),
     ).not.toMatch(/patientLookup/)
+    // Appointments, switched off as well: no function, route or table of theirs
+    expect(deployedFunctionNames(template)).not.toContain('appointments')
+    expect(paths).not.toContain('Slot')
+    expect(
+      findLogicalIdAt(template, 'AWS::DynamoDB::Table', '/Platform/appointmentsTable/Resource'),
+    ).toBeUndefined()
   })
 
   it('keeps the capabilities left on', () => {

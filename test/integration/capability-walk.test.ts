@@ -31,7 +31,10 @@ let statement: Statement
 
 beforeAll(async () => {
   running = await bootStack()
-  token = await running.token('Y90001', 'patient.read record.read pointer.write audit.read')
+  token = await running.token(
+    'Y90001',
+    'patient.read record.read pointer.write audit.read appointment.read appointment.write slot.write',
+  )
   statement = (await (await running.request('/metadata')).json()) as Statement
 })
 afterAll(() => running.stop())

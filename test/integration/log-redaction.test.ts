@@ -124,6 +124,68 @@ describe('logs', () => {
       ]),
     ]
     for (const [path, init] of requests) await running.request(path, init)
+    // Appointments: a search, a booking for the demo patient, its read, amendment, cancellation and listing
+    const booker = await running.token('NX001', 'appointment.read appointment.write')
+    const today = new Date().toISOString().slice(0, 10)
+    const later = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10)
+    const found = (await (
+      await running.request(`/Slot?status=free&start=ge${today}&end=le${later}&organization=Y90001`, {
+        token: booker,
+      })
+    ).json()) as { entry?: { resource: { id: string; start: string; end: string } }[] }
+    const slot = found.entry?.at(-1)?.resource
+    const appointment = (body: Record<string, unknown>) => ({
+      method: body.id ? 'PUT' : 'POST',
+      token: booker,
+      headers: { 'Content-Type': 'application/fhir+json', ...(body.id ? { 'If-Match': 'W/"1"' } : {}) },
+      body: JSON.stringify({
+        resourceType: 'Appointment',
+        status: 'booked',
+        description: 'Follow-up for Jane Smith of LS1 6AE',
+        start: slot?.start,
+        end: slot?.end,
+        slot: [{ reference: `Slot/${slot?.id}` }],
+        contained: [
+          {
+            resourceType: 'Organization',
+            id: '1',
+            identifier: [{ system: ODS_CODE_SYSTEM, value: 'NX001' }],
+            name: 'Demo Urgent Care',
+            telecom: [{ system: 'phone', value: '0300 000 0000' }],
+          },
+        ],
+        extension: [
+          {
+            url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
+            valueReference: { reference: '#1' },
+          },
+        ],
+        participant: [
+          { actor: { reference: `Patient/${DEMO_PATIENTS.registered}` }, status: 'accepted' },
+          { actor: { reference: 'Location/Y90001.surgery' }, status: 'accepted' },
+        ],
+        ...body,
+      }),
+    })
+    const booked = (await (await running.request('/Appointment', appointment({}))).json()) as { id?: string }
+    await running.request('/Appointment', appointment({}))
+    if (booked.id) {
+      await running.request(`/Appointment/${booked.id}`, { token: booker })
+      await running.request(
+        `/Appointment/${booked.id}`,
+        appointment({
+          id: booked.id,
+          status: 'cancelled',
+          cancelationReason: { text: 'Jane Smith moved to LS2 7EE' },
+        }),
+      )
+    }
+    await running.request(
+      `/Patient/${DEMO_PATIENTS.registered}/Appointment?start=ge${today}&start=le${later}`,
+      {
+        token: booker,
+      },
+    )
     await running.stack.bus.idle()
     const logs = captured.join('')
 

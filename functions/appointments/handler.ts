@@ -1,0 +1,151 @@
+import type { Caller } from '../../schemas/auth'
+import type { AppointmentBook } from '../shared/appointments/AppointmentBook'
+import { DynamoDbAppointmentBook } from '../shared/appointments/DynamoDbAppointmentBook'
+import { EventBridgePublisher } from '../shared/events'
+import { type HttpRequest, type HttpResult, httpApi } from '../shared/http'
+import { currentIcs } from '../shared/ics'
+import { DynamoDbIdempotencyStore } from '../shared/idempotency/DynamoDbIdempotencyStore'
+import {
+  type IdempotencyStore,
+  idempotencyKey,
+  requestFingerprint,
+  type StoredResponse,
+  withIdempotency,
+} from '../shared/idempotency/IdempotencyStore'
+import { patientDirectory } from '../shared/patients/directory'
+import { auditTrail, rateLimiter } from '../shared/platform'
+import { systemClock } from '../shared/time'
+import {
+  type AppointmentDependencies,
+  bookAppointment,
+  finishSlotCancellation,
+  readAppointment,
+  searchAppointments,
+  searchPatientAppointments,
+  updateAppointment,
+} from './appointments'
+import { publishSlots } from './publishing'
+import { readSlot, searchSlots } from './slotSearch'
+
+let book: AppointmentBook | undefined
+let keys: IdempotencyStore | undefined
+const publisher = new EventBridgePublisher({
+  source: 'joinup.appointments',
+  ics: () => currentIcs().ics,
+  clock: systemClock,
+})
+
+function dependencies(): AppointmentDependencies {
+  book ??= new DynamoDbAppointmentBook()
+  return { book, publisher, clock: systemClock, ics: currentIcs(), patients: patientDirectory() }
+}
+
+/**
+ * A write the client may retry: with an X-Request-ID, a retry gets the first answer (a
+ * replay reads the appointment again, and is audited as a read). Without one there is
+ * nothing to recognise a retry by.
+ */
+async function once(
+  request: HttpRequest,
+  caller: Caller,
+  run: () => Promise<StoredResponse>,
+): Promise<HttpResult> {
+  if (request.headers['x-request-id'] === undefined) return run()
+  keys ??= new DynamoDbIdempotencyStore()
+  const key = idempotencyKey(request.route.operationId, caller.organisation, request.requestId)
+  const fingerprint = requestFingerprint(
+    request.route.operationId,
+    request.pathParameters,
+    request.headers['if-match'] ?? null,
+    request.body,
+  )
+  const { replayed, ...response } = await withIdempotency(
+    key,
+    fingerprint,
+    { store: keys, clock: systemClock },
+    run,
+  )
+  if (!replayed) return response
+  return { ...response, audit: response.audit?.map((fact) => ({ ...fact, action: 'R' as const })) }
+}
+
+/** Appointments: slots published and searched, appointments booked, read, amended and cancelled. */
+export const handler = httpApi(
+  'appointments',
+  {
+    publishSlots: async (request, caller) => {
+      const { status, body, location } = await publishSlots(request.body, caller, request, dependencies())
+      return { status, body, headers: { Location: `${request.baseUrl}/${location}` } }
+    },
+    readSlot: async (request) => {
+      const { slot, etag } = await readSlot(request.pathParameters.id ?? '', dependencies().book)
+      return { status: 200, body: slot, headers: { ETag: etag } }
+    },
+    searchSlots: async (request) => {
+      const deps = dependencies()
+      const bundle = await searchSlots(request.query, request.baseUrl, {
+        ...deps,
+        finishCancellation: (slot) => finishSlotCancellation(slot, request, deps),
+      })
+      return { status: 200, body: bundle }
+    },
+    bookAppointment: (request, caller) =>
+      once(request, caller, async () => {
+        const { appointment, etag, audit } = await bookAppointment(
+          request.body,
+          caller,
+          request,
+          dependencies(),
+        )
+        return {
+          status: 201,
+          body: appointment,
+          headers: { Location: `${request.baseUrl}/Appointment/${appointment.id}`, ETag: etag },
+          audit,
+        }
+      }),
+    readAppointment: async (request, caller) => {
+      const { appointment, etag, audit } = await readAppointment(
+        request.pathParameters.id ?? '',
+        caller,
+        request,
+        dependencies(),
+      )
+      return { status: 200, body: appointment, headers: { ETag: etag }, audit }
+    },
+    updateAppointment: (request, caller) =>
+      once(request, caller, async () => {
+        const { appointment, etag, audit } = await updateAppointment(
+          request.pathParameters.id ?? '',
+          request.body,
+          request.headers['if-match'],
+          caller,
+          request,
+          dependencies(),
+        )
+        return { status: 200, body: appointment, headers: { ETag: etag }, audit }
+      }),
+    searchAppointments: async (request, caller) => {
+      const { bundle, audit } = await searchAppointments(
+        request.query,
+        request.baseUrl,
+        caller,
+        request,
+        dependencies(),
+      )
+      return { status: 200, body: bundle, audit }
+    },
+    searchPatientAppointments: async (request, caller) => {
+      const { bundle, audit } = await searchPatientAppointments(
+        request.pathParameters.nhsNumber ?? '',
+        request.query,
+        request.baseUrl,
+        caller,
+        request,
+        dependencies(),
+      )
+      return { status: 200, body: bundle, audit }
+    },
+  },
+  { audit: auditTrail, rateLimiter },
+)

@@ -1,0 +1,225 @@
+import autocannon from 'autocannon'
+import type { AppointmentBenchServers, BenchSlot } from './appointments-server'
+import type { LoadRound } from './load'
+import { startChild } from './processes'
+import {
+  type BenchOptions,
+  type Measurement,
+  median,
+  ms,
+  perSecond,
+  type SuiteResult,
+  table,
+  times,
+  verdictOf,
+} from './report'
+
+const CONNECTIONS = 50
+/** GP Connect's targets for booking, locally (issue 11). */
+const SHALL_MS = 250
+const SHOULD_MS = 100
+
+interface Plan {
+  rounds: number
+  /** Bookings per round (and for the warm-up) on each side. */
+  amount: number
+  warmup: number
+}
+
+const BOOKING_ORGANISATION_URL =
+  'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1'
+
+function bookingBody(slot: BenchSlot, patient: string): string {
+  return JSON.stringify({
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Bench booking',
+    start: slot.start,
+    end: slot.end,
+    slot: [{ reference: `Slot/${slot.id}` }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+        name: 'Demo Urgent Care',
+        telecom: [{ system: 'phone', value: '0300 000 0000' }],
+      },
+    ],
+    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+    participant: [
+      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
+      { actor: { reference: `Location/${slot.location}` }, status: 'accepted' },
+    ],
+  })
+}
+
+/**
+ * One round of `amount` bookings from CONNECTIONS keep-alive clients, each booking slots
+ * from its own slice of the round's free slots (every request a new slot, a new patient
+ * turn and a new X-Request-ID, as real bookings are).
+ */
+async function round(
+  url: string,
+  slice: (connection: number) => { path: string; headers: Record<string, string>; body?: string }[],
+  amount: number,
+): Promise<LoadRound> {
+  let next = 0
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount,
+    timeout: 10,
+    setupClient: (client) => {
+      client.setRequests(slice(next++ % CONNECTIONS).map((request) => ({ method: 'POST', ...request })))
+    },
+  })
+  const completed = result['2xx']
+  return {
+    requestsPerSecond: completed / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    completed,
+    failed: result.non2xx + result.errors + result.timeouts,
+  }
+}
+
+/** The booking suite: POST /Appointment at 50 concurrent clients beside the bare conditional write. */
+export async function benchBooking(options: BenchOptions): Promise<SuiteResult> {
+  const started = performance.now()
+  const plan: Plan = options.quick
+    ? { rounds: 2, amount: 400, warmup: 200 }
+    : { rounds: 3, amount: 1_200, warmup: 400 }
+  const pool = Math.ceil(((plan.warmup + plan.rounds * plan.amount) * 2.2) / 100) * 100
+  const server = startChild<AppointmentBenchServers>('appointments-server.ts', [String(pool)])
+  try {
+    const servers = await server.ready
+    options.progress(
+      `${pool} free slots a side; ${plan.rounds} rounds of ${plan.amount} bookings a side, ${CONNECTIONS} clients`,
+    )
+    const stackSlots = [...servers.stackSlots]
+    const bareSlots = [...servers.bareSlots]
+    // Each connection books for its own patients, so appends to one patient's audit chain do not
+    // race each other more than real traffic spread over many patients would.
+    const patientOf = (connection: number, index: number) =>
+      servers.patients[(connection + (index % 2) * CONNECTIONS) % servers.patients.length]!
+    /** The round's slots, dealt out so that each connection books its own. */
+    const dealt = <T>(slots: T[], count: number) => {
+      const taken = slots.splice(0, Math.ceil(count * 2.2))
+      return (connection: number) => taken.filter((_, index) => index % CONNECTIONS === connection)
+    }
+    const subjectRound = (amount: number) => {
+      const deal = dealt(stackSlots, amount)
+      return round(
+        servers.stackUrl,
+        (connection) =>
+          deal(connection).map((slot, index) => ({
+            path: '/Appointment',
+            headers: {
+              authorization: `Bearer ${servers.token}`,
+              'content-type': 'application/fhir+json',
+              'x-request-id': crypto.randomUUID(),
+            },
+            body: bookingBody(slot, patientOf(connection, index)),
+          })),
+        amount,
+      )
+    }
+    const baselineRound = (amount: number) => {
+      const deal = dealt(bareSlots, amount)
+      return round(
+        servers.bareUrl,
+        (connection) => deal(connection).map((id) => ({ path: `/Appointment/${id}`, headers: {} })),
+        amount,
+      )
+    }
+    // A first booking proves the subject books (201) before anything is timed.
+    const check = await subjectRound(CONNECTIONS)
+    if (check.completed !== CONNECTIONS)
+      throw new Error(`the stack booked ${check.completed} of ${CONNECTIONS}`)
+    await subjectRound(plan.warmup)
+    await baselineRound(plan.warmup)
+    const rounds: { subject: LoadRound[]; baseline: LoadRound[] } = { subject: [], baseline: [] }
+    for (let index = 0; index < plan.rounds; index++) {
+      const order = index % 2 === 0 ? (['baseline', 'subject'] as const) : (['subject', 'baseline'] as const)
+      for (const side of order) {
+        const result = side === 'subject' ? await subjectRound(plan.amount) : await baselineRound(plan.amount)
+        rounds[side].push(result)
+        options.progress(
+          `round ${index + 1}/${plan.rounds} ${side}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms` +
+            (result.failed ? `, ${result.failed} failed` : ''),
+        )
+      }
+    }
+    for (const side of ['subject', 'baseline'] as const) {
+      const failed = rounds[side].reduce((sum, each) => sum + each.failed, 0)
+      // Every request books a fresh slot: any failure means the figures are not about booking.
+      if (failed > 0) throw new Error(`${side}: ${failed} bookings failed`)
+    }
+    const figure = (side: 'subject' | 'baseline', key: 'p50Ms' | 'p99Ms' | 'requestsPerSecond') =>
+      median(rounds[side].map((each) => each[key]))
+    const p99 = figure('subject', 'p99Ms')
+    const measurements: Measurement[] = [
+      {
+        suite: 'booking',
+        measure: `booking (POST /Appointment) p50, ${CONNECTIONS} clients`,
+        subject: ms(figure('subject', 'p50Ms')),
+        baseline: `${ms(figure('baseline', 'p50Ms'))} (bare node:http + the conditional UpdateItem)`,
+        ratio: figure('subject', 'p50Ms') / figure('baseline', 'p50Ms'),
+        target: 'report',
+        verdict: 'INFO',
+      },
+      {
+        suite: 'booking',
+        measure: `booking (POST /Appointment) p99, ${CONNECTIONS} clients`,
+        subject: ms(p99),
+        baseline: `${ms(figure('baseline', 'p99Ms'))} (bare node:http + the conditional UpdateItem)`,
+        ratio: p99 / figure('baseline', 'p99Ms'),
+        target: `< ${SHALL_MS} ms SHALL, < ${SHOULD_MS} ms SHOULD (GP Connect)`,
+        verdict: verdictOf(p99 < SHALL_MS),
+      },
+      {
+        suite: 'booking',
+        measure: `bookings per second, ${CONNECTIONS} clients`,
+        subject: perSecond(figure('subject', 'requestsPerSecond')),
+        baseline: perSecond(figure('baseline', 'requestsPerSecond')),
+        ratio: figure('subject', 'requestsPerSecond') / figure('baseline', 'requestsPerSecond'),
+        target: 'report',
+        verdict: 'INFO',
+      },
+    ]
+    return {
+      suite: 'booking',
+      title: 'Booking at 50 concurrent clients',
+      durationMs: performance.now() - started,
+      measurements,
+      details: [
+        `${CONNECTIONS} autocannon connections book ${plan.amount} free slots a round, each connection its own ` +
+          'slots, each booking a new X-Request-ID, alternating (ABBA) with a bare `node:http` server making the ' +
+          "booking's one conditional UpdateItem (`status = free`) against the same dynalite; medians of " +
+          `${plan.rounds} rounds. A booking through the stack also verifies the token, claims and completes its ` +
+          'idempotency key, reads the slot and the patient, publishes AppointmentBooked through the local bus ' +
+          '(which writes the event, its archive entry and two deliveries) and appends the audit record.',
+        table(
+          ['round', 'stack req/s', 'stack p50', 'stack p99', 'bare req/s', 'bare p50', 'bare p99'],
+          rounds.subject.map((subject, index) => {
+            const baseline = rounds.baseline[index]!
+            return [
+              String(index + 1),
+              String(Math.round(subject.requestsPerSecond)),
+              ms(subject.p50Ms),
+              ms(subject.p99Ms),
+              String(Math.round(baseline.requestsPerSecond)),
+              ms(baseline.p50Ms),
+              ms(baseline.p99Ms),
+            ]
+          }),
+        ),
+        `p99 ${ms(p99)} is ${times(p99 / SHOULD_MS)} the ${SHOULD_MS} ms SHOULD and ${times(p99 / SHALL_MS)} the ${SHALL_MS} ms SHALL.`,
+      ],
+      data: rounds,
+    }
+  } finally {
+    await server.stop()
+  }
+}
