@@ -31,7 +31,7 @@ export class IcsStack extends Stack {
     if (this.platform.isEnabled('patientLookup')) new PatientLookup(this, 'PatientLookup', this.platform)
     if (this.platform.isEnabled('patientIndex')) new PatientIndex(this, 'PatientIndex', this.platform)
     new Audit(this, 'Audit', this.platform)
-    new Appointments(this, 'Appointments', this.platform)
+    if (this.platform.isEnabled('appointments')) new Appointments(this, 'Appointments', this.platform)
     new Docs(this, 'Docs', this.platform)
     if (this.platform.isEnabled('records')) new RecordRetrieval(this, 'RecordRetrieval', this.platform)
 

@@ -116,8 +116,11 @@ export function localGuard(host: string, port: () => number): LocalGuard {
         const hasBody =
           request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0'
         const chunked = request.headers['transfer-encoding'] !== undefined
+        // JSON and its FHIR form (the sandbox GP Connect providers take application/fhir+json):
+        // a browser cannot send either cross-site without a CORS preflight, which is refused.
         const accepted =
           contentType === 'application/json' ||
+          /^application\/[\w.-]+\+json$/.test(contentType) ||
           (options.formWrites === true && contentType === 'application/x-www-form-urlencoded')
         if ((contentType !== '' || hasBody || chunked) && !accepted) {
           return {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { EventBridgePublisher, type OutgoingEvent } from '../../functions/shared/events'
+import { currentIcs } from '../../functions/shared/ics'
 import { DynamoDbPatientCache } from '../../functions/shared/patients/DynamoDbPatientCache'
 import { DynamoDbClinicalStore } from '../../functions/shared/records/DynamoDbClinicalStore'
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
@@ -36,7 +37,13 @@ export async function seedDemoData(stack: LocalStack, progress: (line: string) =
   }
   const cache = new DynamoDbPatientCache()
   const records = demoPatientRecords()
-  await cache.putAll(records)
+  // An ICS that reads the national PDS through its copy (example-north) gets the synthetic
+  // patients as npm run pds:load would load them: fresh for one cache TTL, so a local stack
+  // without NHS API platform credentials can still look them up (restarting within the TTL).
+  const pds = currentIcs().pds
+  const expiresAt =
+    pds.source === 'national-with-cache' ? Math.floor(Date.now() / 1000) + pds.cacheTtlSeconds : undefined
+  await cache.putAll(records.map((record) => (expiresAt ? { ...record, expiresAt } : record)))
   progress(`Seeded ${records.length} synthetic patients into the PDS cache of ${stack.ics}`)
 
   const holdings: OutgoingEvent[] = []

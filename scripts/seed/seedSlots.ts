@@ -49,16 +49,20 @@ export async function publishDemoSlots(stack: LocalStack, progress: (line: strin
     published += publication.entry.filter((entry) => entry.resource.resourceType === 'Slot').length
   }
   await publishSlots(examplePublication(), caller('Y90001'), { correlationId: 'demo-seed' }, deps)
-  // The same X-Request-ID on every start: booked once, found again afterwards.
-  await bookAppointment(
-    exampleBooking('09:00', EXAMPLE_PATIENT, 'NX001', 'Demo Urgent Care'),
-    caller('NX001'),
-    { requestId: EXAMPLE_BOOKING_REQUEST_ID, correlationId: 'demo-seed' },
-    { ...deps, patients: patientDirectory() },
-  ).catch((error: unknown) => {
-    // Cancelled and booked again by someone since: the example has served its purpose.
-    if (!(error instanceof FhirError) || error.code !== 'DUPLICATE_REJECTED') throw error
-  })
+  // The same X-Request-ID on every start: booked once, found again afterwards. Only where the
+  // ICS's PDS is its own copy (the demo): an ICS on the national PDS cannot look up a
+  // synthetic patient without platform credentials, which a local stack does not have.
+  if (deps.ics.pds.source === 'ics-cache') {
+    await bookAppointment(
+      exampleBooking('09:00', EXAMPLE_PATIENT, 'NX001', 'Demo Urgent Care'),
+      caller('NX001'),
+      { requestId: EXAMPLE_BOOKING_REQUEST_ID, correlationId: 'demo-seed' },
+      { ...deps, patients: patientDirectory() },
+    ).catch((error: unknown) => {
+      // Cancelled and booked again by someone since: the example has served its purpose.
+      if (!(error instanceof FhirError) || error.code !== 'DUPLICATE_REJECTED') throw error
+    })
+  }
   await stack.bus.idle(30_000)
   progress(
     `Published ${published} free slots at ${DEMO_SLOT_PUBLISHERS.join(' and ')} for the next fortnight, and the docs' example schedule`,

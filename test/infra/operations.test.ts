@@ -655,11 +655,15 @@ describe('capability switches', () => {
     expect(deployedFunctionNames(template)).not.toContain('patientLookup')
     const paths = resourcesOf(template, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart)
     expect(paths).not.toContain('Patient')
+    // The ICS's PDS copy stays: the patient index and the audit trail look patients up for
+    // the restricted-patient and care-relationship rules (looksUpPatients), whether or not
+    // partners may call PDS lookup themselves. Which tables exist follows the deployed
+    // functions exactly (finding 7).
     expect(
-      findLogicalIdAt(template, 'AWS::DynamoDB::Table', '/Platform/patientsTable/Resource'),
-    ).toBeUndefined()
+      deployedFunctions(limited.capabilities).filter((name) => 'patients' in functions[name].tables),
+    ).toEqual(expect.arrayContaining(['patientIndexApi', 'auditApi']))
     const alarmNames = alarms(template).map(([, alarm]) => String(alarm.Properties?.AlarmName))
-    expect(alarmNames.filter((name) => /patientLookup|patients-/.test(name))).toEqual([])
+    expect(alarmNames.filter((name) => /patientLookup/.test(name))).toEqual([])
     expect(
       dashboardWidgets(template)
         .map((widget) => widget.properties.title ?? '')

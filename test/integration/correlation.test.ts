@@ -47,6 +47,7 @@ beforeAll(async () => {
   // A subscriber of RecordHolderRegistered: the local bus delivers to its webhook with retries.
   const tap = await fetch(`${running.baseUrl}/_local/rules`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       name: 'correlation-subscriber',
       pattern: { 'detail-type': ['RecordHolderRegistered'], source: ['joinup.patient-index'] },
@@ -83,7 +84,9 @@ describe('one correlation id, end to end', () => {
       body: JSON.stringify({
         resourceType: 'DocumentReference',
         status: 'current',
-        type: { coding: [{ system: 'http://snomed.info/sct', code: '824321000000109' }] },
+        // A clinical summary: a record type an acute trust may hold (recordTypesByRole) and
+        // the seed has not registered for this patient, so the registration is new.
+        type: { coding: [{ system: 'http://snomed.info/sct', code: '887181000000106' }] },
         subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: DEMO_PATIENTS.registered } },
         custodian: { identifier: { system: ODS_CODE_SYSTEM, value: 'RX9' } },
       }),

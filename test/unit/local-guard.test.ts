@@ -66,6 +66,21 @@ describe('localGuard', () => {
     expect(guard.refusalOf(foreign, { formWrites: true })?.status).toBe(403)
   })
 
+  it.each([
+    'application/json; charset=utf-8',
+    'application/fhir+json',
+    'application/fhir+json;charset=utf-8',
+  ])(
+    'lets a same-origin write of %s through (the sandbox GP Connect providers take FHIR JSON)',
+    (contentType) => {
+      const request = incoming(
+        { host: '127.0.0.1:3000', 'content-type': contentType, 'content-length': '2' },
+        'POST',
+      )
+      expect(guard.refusalOf(request)).toBeUndefined()
+    },
+  )
+
   it('lets a write without a body through (npm run dlq:replay)', () => {
     expect(guard.refusalOf(incoming({ host: 'localhost:3000' }, 'POST'))).toBeUndefined()
   })
@@ -89,6 +104,18 @@ describe('localGuard', () => {
       415,
     ],
     ['a body without a type', { host: '127.0.0.1:3000', 'content-length': '9' }, 'DELETE', 415],
+    [
+      'a multipart body',
+      { host: '127.0.0.1:3000', 'content-type': 'multipart/form-data; boundary=x', 'content-length': '9' },
+      'POST',
+      415,
+    ],
+    [
+      'a look-alike of JSON',
+      { host: '127.0.0.1:3000', 'content-type': 'application/json+x', 'content-length': '9' },
+      'POST',
+      415,
+    ],
   ])('refuses %s', (_label, headers, method, status) => {
     expect(guard.refusalOf(incoming(headers as Record<string, string>, method))?.status).toBe(status)
   })
