@@ -74,6 +74,7 @@ const readTrail = new MinimalAuditTrail(
   documentClient,
   auditTable,
   await templateOf(`/Patient/${patients[0]}`),
+  'read',
 )
 const searchTrail = new MinimalAuditTrail(
   documentClient,
@@ -81,6 +82,7 @@ const searchTrail = new MinimalAuditTrail(
   await templateOf(
     `/DocumentReference?subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${patients[0]}`)}`,
   ),
+  'search',
 )
 
 const bare = createServer((request, response) => {

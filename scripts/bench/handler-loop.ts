@@ -116,7 +116,7 @@ await readThroughHandler(patientAt(0))
 // The baseline writes what the handler writes: a real record of this route, re-linked.
 const template = await new DynamoDbAuditTrail(documentClient, tableNameOf('audit')).head(patientAt(0))
 if (!template) throw new Error('the handler wrote no audit record')
-const minimalTrail = new MinimalAuditTrail(documentClient, tableNameOf('audit'), { ...template })
+const minimalTrail = new MinimalAuditTrail(documentClient, tableNameOf('audit'), { ...template }, 'read')
 
 async function minimalAuditedRead(nhsNumber: string): Promise<number> {
   const command = new GetCommand({ TableName: patientsTable, Key: { pk: nhsNumber } })

@@ -17,11 +17,15 @@ export class MinimalAuditTrail {
   private readonly heads = new Map<string, ChainLink>()
   private readonly entry: RecordTemplate
 
-  /** `template`: a record the stack wrote for the same route (its size is what the baseline writes). */
+  /**
+   * `template`: a record the stack wrote for the same route (its size is what the baseline
+   * writes); `name` keeps each baseline's chains apart from the others'.
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     template: RecordTemplate,
+    private readonly name: string,
   ) {
     const { pk: _pk, seq: _seq, prevHash: _prevHash, hash: _hash, ...entry } = template
     this.entry = entry
@@ -29,7 +33,7 @@ export class MinimalAuditTrail {
 
   /** One conditional PutItem linking the next record of `subject`'s baseline chain. */
   async append(subject: string, requestId: string): Promise<void> {
-    const key = `BASELINE#${subject}`
+    const key = `BASELINE-${this.name}#${subject}`
     const record = chainAfter(this.heads.get(key), { ...this.entry, patient: subject, requestId })
     await this.client.send(
       new PutCommand({
