@@ -24,6 +24,46 @@ import { FhirError } from './errors'
 
 const keySets = new Map<string, JWTVerifyGetKey>()
 
+/** Most verified tokens remembered per key set (oldest forgotten first). */
+const MAX_VERIFIED_TOKENS = 1_000
+/** Longest a verified signature is trusted without checking it again: as long as a fetched JWKS is (10 min). */
+const MAX_VERIFIED_AGE_MS = 600_000
+
+/** A token whose signature and claims were verified, and until when that holds. */
+interface VerifiedToken {
+  payload: Record<string, unknown>
+  /** Never later than the token's `exp`. */
+  until: number
+}
+
+/**
+ * Tokens already verified, per key set, keyed by the whole token: a partner app sends the same
+ * token with every request for its lifetime, and the ES256 signature check is most of the cost
+ * of authenticating it. Only the signature check is skipped: every claim check runs on every
+ * request (refuseImpossibleToken, then the claims and membership below).
+ */
+const verifiedTokens = new WeakMap<JWTVerifyGetKey, Map<string, VerifiedToken>>()
+
+function rememberedPayload(keySet: JWTVerifyGetKey, token: string): Record<string, unknown> | undefined {
+  const remembered = verifiedTokens.get(keySet)?.get(token)
+  if (!remembered) return undefined
+  if (Date.now() < remembered.until) return remembered.payload
+  verifiedTokens.get(keySet)!.delete(token)
+  return undefined
+}
+
+function rememberVerified(keySet: JWTVerifyGetKey, token: string, payload: Record<string, unknown>): void {
+  if (typeof payload.exp !== 'number') return
+  const tokens = verifiedTokens.get(keySet) ?? new Map<string, VerifiedToken>()
+  verifiedTokens.set(keySet, tokens)
+  tokens.set(token, {
+    // The token's own expiry (no clock skew added), or the key set's refresh, whichever is first.
+    payload,
+    until: Math.min(payload.exp * 1000, Date.now() + MAX_VERIFIED_AGE_MS),
+  })
+  if (tokens.size > MAX_VERIFIED_TOKENS) tokens.delete(tokens.keys().next().value!)
+}
+
 /**
  * The ICS's JWKS, fetched on first use and cached: keys are picked by `kid`, an unknown
  * `kid` triggers at most one refetch per 30 s (cooldown), and the set is refreshed at
@@ -164,16 +204,22 @@ export async function authenticateCaller(
   keySet?: JWTVerifyGetKey,
 ): Promise<Caller | PatientCaller> {
   refuseImpossibleToken(token, ics)
+  const keys = keySet ?? keySetFor(ics)
   let payload: Record<string, unknown>
   try {
-    const verified = await jwtVerify(token, keySet ?? keySetFor(ics), {
-      issuer: ics.auth.issuer,
-      audience: ics.auth.audience,
-      algorithms: [...ACCEPTED_JWT_ALGORITHMS],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ['exp'],
-    })
-    payload = verified.payload
+    const remembered = rememberedPayload(keys, token)
+    if (remembered) payload = remembered
+    else {
+      const verified = await jwtVerify(token, keys, {
+        issuer: ics.auth.issuer,
+        audience: ics.auth.audience,
+        algorithms: [...ACCEPTED_JWT_ALGORITHMS],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp'],
+      })
+      payload = verified.payload
+      rememberVerified(keys, token, payload)
+    }
   } catch (error) {
     // No answer from the ICS's JWKS is our outage, not the caller's fault.
     if (isKeySetOutage(error)) {

@@ -231,6 +231,11 @@ export function routedHttpHandler(
       // Capabilities are switched on per organisation; a patient's own request is admitted by its route.
       if (caller.kind !== 'patient') requireCapability(fn, route.operationId, caller.organisation, ics)
       if (route.hasBody) request.body = bodyOf(event)
+      // The chain head is read while the route reads the data: one round trip, not two in a row.
+      if (deps.audit?.prepare && (route.patientAt?.in === 'path' || route.patientAt?.in === 'query')) {
+        const patient = patientNamedBy(route, event, request.query)
+        if (patient) deps.audit.prepare(patient)
+      }
       result = await (implementations[route.operationId] as PatientRouteImplementation)(request, caller)
       if (result.audit?.length && deps.audit)
         await appendAudit(deps.audit, result.audit, state, result.status)

@@ -21,6 +21,10 @@ export const auditTrail: AuditTrail = {
     trail ??= new DynamoDbAuditTrail()
     return trail.appendForOrganisation(entries)
   },
+  prepare: (patient) => {
+    trail ??= new DynamoDbAuditTrail()
+    trail.prepare(patient)
+  },
 }
 
 /** The per-organisation rate limit of this ICS. */

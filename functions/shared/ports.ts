@@ -64,6 +64,11 @@ export interface AuditTrail {
   append(entries: AuditEntry[]): Promise<void>
   /** Appends to organisations' chains; required of any trail a route with bulk changes uses. */
   appendForOrganisation?(entries: OrganisationAuditEntry[]): Promise<void>
+  /**
+   * Hints that a patient's chain is about to be appended to, so its head can be read in
+   * parallel with the data (never fails; the append stays correct without it).
+   */
+  prepare?(patient: string): void
 }
 
 /** Per-organisation request budget. */

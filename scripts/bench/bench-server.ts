@@ -14,8 +14,10 @@ import { announce, exitWithParent } from './processes'
  *
  * - the local stack as `npm start` runs it (gateway, handlers, bus, dynalite), with the
  *   rate limit lifted so it does not interfere;
- * - the baseline: a bare node:http server in the same process doing the same storage call
- *   through the same document client against the same dynalite, and nothing else.
+ * - the baselines: a bare node:http server in the same process doing the same storage call
+ *   through the same document client against the same dynalite, and nothing else; under
+ *   `/audited` the same, then one conditional PutItem of an audit record of the same size
+ *   as the stack writes for that route (the minimal audited read, minimal-audit.ts).
  */
 
 /** What the bench server tells the bench once it is ready. */
@@ -40,11 +42,48 @@ const { documentClient, tableNameOf } = await import('../../functions/shared/dyn
 const { GetCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb')
 const { patientKey } = await import('../../functions/shared/patient-index/DynamoDbPatientIndex')
 const { isRestricted } = await import('../../functions/shared/patients/confidentiality')
+const { DynamoDbAuditTrail } = await import('../../functions/shared/audit/DynamoDbAuditTrail')
+const { MinimalAuditTrail } = await import('./minimal-audit')
+const { randomUUID } = await import('node:crypto')
 
 const patientsTable = tableNameOf('patients')
 const indexTable = tableNameOf('patientIndex')
 const FHIR_JSON = 'application/fhir+json; charset=utf-8'
 const NHS_NUMBER_IDENTIFIER = /^https:\/\/fhir\.nhs\.uk\/Id\/nhs-number\|(\d{10})$/
+
+const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
+  org: 'NX001',
+  scopes: 'patient.read record.read',
+  ics: stack.ics,
+})
+const patients = demoPatientRecords()
+  .filter((record) => record.status === 'active' && !isRestricted(record.patient))
+  .map((record) => record.nhsNumber)
+
+// The minimal audited baselines write records of the size the stack writes: one real record per route.
+const auditTable = tableNameOf('audit')
+const reader = new DynamoDbAuditTrail(documentClient, auditTable)
+async function templateOf(path: string): Promise<Record<string, unknown>> {
+  const answer = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })
+  if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}`)
+  const record = await reader.head(patients[0]!)
+  if (!record) throw new Error(`${path} wrote no audit record`)
+  return { ...record }
+}
+const readTrail = new MinimalAuditTrail(
+  documentClient,
+  auditTable,
+  await templateOf(`/Patient/${patients[0]}`),
+  'read',
+)
+const searchTrail = new MinimalAuditTrail(
+  documentClient,
+  auditTable,
+  await templateOf(
+    `/DocumentReference?subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${patients[0]}`)}`,
+  ),
+  'search',
+)
 
 const bare = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost')
@@ -52,20 +91,29 @@ const bare = createServer((request, response) => {
     response.writeHead(status, { 'Content-Type': FHIR_JSON })
     response.end(body)
   }
-  const read = /^\/Patient\/(\d{10})$/.exec(url.pathname)
+  // `/audited/...`: the same storage call, then the audit record's one conditional put, then the answer.
+  const audited = url.pathname.startsWith('/audited/')
+  const pathname = audited ? url.pathname.slice('/audited'.length) : url.pathname
+  const read = /^\/Patient\/(\d{10})$/.exec(pathname)
   if (read) {
     // The patient read's storage call and its JSON, nothing else.
-    documentClient.send(new GetCommand({ TableName: patientsTable, Key: { pk: read[1] } })).then(
-      ({ Item }) =>
-        Item?.resource
-          ? send(200, JSON.stringify(JSON.parse(Item.resource as string)))
-          : send(404, '{"resourceType":"OperationOutcome"}'),
-      () => send(500, '{}'),
-    )
+    documentClient
+      .send(new GetCommand({ TableName: patientsTable, Key: { pk: read[1] } }))
+      .then(async ({ Item }) => {
+        if (Item?.resource && audited) await readTrail.append(read[1]!, randomUUID())
+        return Item
+      })
+      .then(
+        (Item) =>
+          Item?.resource
+            ? send(200, JSON.stringify(JSON.parse(Item.resource as string)))
+            : send(404, '{"resourceType":"OperationOutcome"}'),
+        () => send(500, '{}'),
+      )
     return
   }
   const subject = NHS_NUMBER_IDENTIFIER.exec(url.searchParams.get('subject:identifier') ?? '')
-  if (url.pathname === '/DocumentReference' && subject) {
+  if (pathname === '/DocumentReference' && subject) {
     // The pointer search's storage call (holdersOf's one Query, first page of 20), nothing else.
     documentClient
       .send(
@@ -82,8 +130,12 @@ const bare = createServer((request, response) => {
           Limit: 20,
         }),
       )
+      .then(async ({ Items }) => {
+        if (audited) await searchTrail.append(subject[1]!, randomUUID())
+        return Items
+      })
       .then(
-        ({ Items }) => send(200, JSON.stringify(Items ?? [])),
+        (Items) => send(200, JSON.stringify(Items ?? [])),
         () => send(500, '{}'),
       )
     return
@@ -96,18 +148,11 @@ await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
 const address = bare.address()
 if (!address || typeof address === 'string') throw new Error('bare server did not bind')
 
-const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
-  org: 'NX001',
-  scopes: 'patient.read record.read',
-  ics: stack.ics,
-})
 const servers: BenchServers = {
   stackUrl: stack.baseUrl,
   bareUrl: `http://127.0.0.1:${address.port}`,
   token,
-  patients: demoPatientRecords()
-    .filter((record) => record.status === 'active' && !isRestricted(record.patient))
-    .map((record) => record.nhsNumber),
+  patients,
 }
 
 exitWithParent(async () => {

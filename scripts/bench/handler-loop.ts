@@ -13,10 +13,11 @@ import { profileClockUs } from './profile'
 
 /*
  * The handler-overhead suite's worker, one fresh process per run: the whole local stack in
- * this process (as `npm start` runs it), the PDS lookup handler called directly, and a
- * bare GetItem through the very document client the handler uses.
+ * this process (as `npm start` runs it), the PDS lookup handler called directly, and beside
+ * it through the very document client the handler uses: the minimal audited read (GetItem,
+ * then one conditional PutItem of an audit record of the same size) and a bare GetItem.
  *
- *   --mode measure   handler and GetItem alternating, then the per-call breakdown
+ *   --mode measure   handler, minimal audited read and GetItem in turn, then the per-call breakdown
  *   --mode profile   the handler alone for --seconds (run under `node --cpu-prof`)
  */
 
@@ -30,6 +31,8 @@ export interface DynamoDbCall {
 export interface HandlerLoopResult {
   handlerMs: number[]
   getItemMs: number[]
+  /** The minimal audited read: GetItem, then one conditional PutItem of an audit record. */
+  auditedMs: number[]
   /** Every call made during the breakdown pass, in order, and how many requests that pass made. */
   breakdown: { requests: number; calls: DynamoDbCall[]; bareGetItem: DynamoDbCall[]; tokenVerifyMs: number[] }
 }
@@ -60,6 +63,9 @@ const stack = await startLocalStack({
 const { handler } = await import('../../functions/patient-lookup/handler')
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { GetCommand } = await import('@aws-sdk/lib-dynamodb')
+const { DynamoDbAuditTrail } = await import('../../functions/shared/audit/DynamoDbAuditTrail')
+const { MinimalAuditTrail } = await import('./minimal-audit')
+const { randomUUID } = await import('node:crypto')
 const { isRestricted } = await import('../../functions/shared/patients/confidentiality')
 const { authenticate } = await import('../../functions/shared/auth')
 const { currentIcs } = await import('../../functions/shared/ics')
@@ -106,9 +112,25 @@ async function bareGetItem(nhsNumber: string): Promise<number> {
 
 const patientAt = (i: number) => patients[i % patients.length]!
 
-// Warm both paths (JIT, the JWKS fetch, keep-alive sockets) before anything is counted.
+await readThroughHandler(patientAt(0))
+// The baseline writes what the handler writes: a real record of this route, re-linked.
+const template = await new DynamoDbAuditTrail(documentClient, tableNameOf('audit')).head(patientAt(0))
+if (!template) throw new Error('the handler wrote no audit record')
+const minimalTrail = new MinimalAuditTrail(documentClient, tableNameOf('audit'), { ...template }, 'read')
+
+async function minimalAuditedRead(nhsNumber: string): Promise<number> {
+  const command = new GetCommand({ TableName: patientsTable, Key: { pk: nhsNumber } })
+  const started = performance.now()
+  const { Item } = await documentClient.send(command)
+  if (!Item) throw new Error(`no patient ${nhsNumber}`)
+  await minimalTrail.append(nhsNumber, randomUUID())
+  return performance.now() - started
+}
+
+// Warm every path (JIT, the JWKS fetch, keep-alive sockets) before anything is counted.
 for (let i = 0; i < 200; i++) {
   await readThroughHandler(patientAt(i))
+  await minimalAuditedRead(patientAt(i))
   await bareGetItem(patientAt(i))
 }
 
@@ -125,13 +147,16 @@ if (values.mode === 'profile') {
 const iterations = Number(values.iterations)
 const handlerMs: number[] = []
 const getItemMs: number[] = []
+const auditedMs: number[] = []
 for (let i = 0; i < iterations; i++) {
-  // Alternate which goes first, so neither always runs right after the other's garbage.
+  // Alternate the order, so none always runs right after another's garbage.
   if (i % 2 === 0) {
     handlerMs.push(await readThroughHandler(patientAt(i)))
+    auditedMs.push(await minimalAuditedRead(patientAt(i)))
     getItemMs.push(await bareGetItem(patientAt(i)))
   } else {
     getItemMs.push(await bareGetItem(patientAt(i)))
+    auditedMs.push(await minimalAuditedRead(patientAt(i)))
     handlerMs.push(await readThroughHandler(patientAt(i)))
   }
 }
@@ -171,6 +196,7 @@ for (let i = 0; i < breakdownRequests; i++) {
 const result: HandlerLoopResult = {
   handlerMs,
   getItemMs,
+  auditedMs,
   breakdown: { requests: breakdownRequests, calls: handlerCalls, bareGetItem: bareCalls, tokenVerifyMs },
 }
 await writeFile(values.result, JSON.stringify(result))

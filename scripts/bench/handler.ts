@@ -16,6 +16,8 @@ import {
 } from './report'
 
 const TARGET = 1.3
+/** The handler's own work: its median over the sum of the DynamoDB calls it makes. */
+const OVERHEAD_TARGET = 1.15
 
 /** What each kind of call costs and how often one request makes it. */
 interface CallCost {
@@ -42,13 +44,19 @@ const PURPOSE: Record<string, string> = {
   'PutItem audit': 'audit: append the next record (conditional put)',
 }
 
-/** Suite 2: the GET /Patient/{nhsNumber} handler in-process against a bare GetItem through the same client. */
+/**
+ * Suite 2: the GET /Patient/{nhsNumber} handler in-process against the minimal audited read
+ * (GetItem, then one conditional PutItem of an audit record of the same size) through the
+ * same client; a bare GetItem beside them as information.
+ */
 export async function benchHandler(options: BenchOptions): Promise<SuiteResult> {
   const started = performance.now()
   const dir = await mkdtemp(join(tmpdir(), 'joinup-bench-handler-'))
   try {
     const iterations = options.quick ? 300 : 1500
-    options.progress(`local stack in a fresh process; ${iterations} handler calls and GetItems, alternating`)
+    options.progress(
+      `local stack in a fresh process; ${iterations} handler calls, minimal audited reads and GetItems, in turn`,
+    )
     const resultFile = join(dir, 'measure.json')
     await runChild('handler-loop.ts', [
       '--mode',
@@ -62,7 +70,8 @@ export async function benchHandler(options: BenchOptions): Promise<SuiteResult> 
 
     const handlerMedian = median(result.handlerMs)
     const getItemMedian = median(result.getItemMs)
-    const ratio = handlerMedian / getItemMedian
+    const auditedMedian = median(result.auditedMs)
+    const ratio = handlerMedian / auditedMedian
     const costs = costsOf(result.breakdown.calls, result.breakdown.requests)
     const bareCall = median(result.breakdown.bareGetItem.map((call) => call.ms))
     const dynamoDbMs = costs.reduce((sum, cost) => sum + cost.perRequest * cost.medianMs, 0)
@@ -70,23 +79,33 @@ export async function benchHandler(options: BenchOptions): Promise<SuiteResult> 
     const tokenMs = median(result.breakdown.tokenVerifyMs)
     const restMs = handlerMedian - dynamoDbMs - tokenMs
 
+    const overhead = handlerMedian / dynamoDbMs
     const measurements: Measurement[] = [
       {
         suite: 'handler',
         measure: `GET /Patient/{id} handler in-process, median of ${result.handlerMs.length}`,
         subject: ms(handlerMedian),
-        baseline: `${ms(getItemMedian)} (bare GetItem)`,
+        baseline: `${ms(auditedMedian)} (GetItem + conditional PutItem of the audit record)`,
         ratio,
         target: `≤ ${TARGET}×`,
         verdict: verdictOf(ratio <= TARGET),
       },
       {
         suite: 'handler',
-        measure: `floor set by the ${callsPerRequest.toFixed(0)} DynamoDB calls a request makes`,
+        measure: 'the same handler against a bare GetItem (no audit record)',
+        subject: ms(handlerMedian),
+        baseline: `${ms(getItemMedian)} (bare GetItem)`,
+        ratio: handlerMedian / getItemMedian,
+        target: 'information',
+        verdict: 'INFO',
+      },
+      {
+        suite: 'handler',
+        measure: `floor set by the ${callsPerRequest.toFixed(2)} DynamoDB calls a request makes`,
         subject: ms(dynamoDbMs),
         baseline: `${ms(bareCall)} (one GetItem)`,
         ratio: dynamoDbMs / bareCall,
-        target: 'explains the row above',
+        target: 'explains the rows above',
         verdict: 'INFO',
       },
       {
@@ -94,9 +113,9 @@ export async function benchHandler(options: BenchOptions): Promise<SuiteResult> 
         measure: 'handler median over the sum of its own DynamoDB calls',
         subject: ms(handlerMedian),
         baseline: ms(dynamoDbMs),
-        ratio: handlerMedian / dynamoDbMs,
-        target: "the handler's own overhead",
-        verdict: 'INFO',
+        ratio: overhead,
+        target: `≤ ${OVERHEAD_TARGET}× (the handler's own overhead)`,
+        verdict: verdictOf(overhead <= OVERHEAD_TARGET),
       },
     ]
 
@@ -121,7 +140,7 @@ export async function benchHandler(options: BenchOptions): Promise<SuiteResult> 
     ]
 
     let profile: ProfileSummary | undefined
-    if (ratio > TARGET || options.profile) {
+    if (ratio > TARGET || overhead > OVERHEAD_TARGET || options.profile) {
       const seconds = options.quick ? 3 : 8
       options.progress(`target missed: profiling ${seconds} s of the handler loop (node --cpu-prof)`)
       const profileDir = join(dir, 'profile')
@@ -155,6 +174,8 @@ export async function benchHandler(options: BenchOptions): Promise<SuiteResult> 
       data: {
         handlerMedianMs: handlerMedian,
         getItemMedianMs: getItemMedian,
+        auditedMedianMs: auditedMedian,
+        auditedP99Ms: percentile(result.auditedMs, 99),
         handlerP99Ms: percentile(result.handlerMs, 99),
         getItemP99Ms: percentile(result.getItemMs, 99),
         ratio,

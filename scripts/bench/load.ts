@@ -60,41 +60,50 @@ export async function fire(target: LoadTarget, connections: number, seconds: num
 export interface InterleavedRun {
   subject: LoadRound[]
   baseline: LoadRound[]
+  /** A second baseline, shown as information (e.g. the bare storage call without the audit record). */
+  information?: LoadRound[]
 }
 
 /**
  * Subject and baseline in alternating rounds, ABBA, after a warm-up of each: drift on a
- * shared machine (another job starting, thermal limits) lands on both sides alike.
+ * shared machine (another job starting, thermal limits) lands on both sides alike. An
+ * `information` target, when given, takes its turn in every round too (ABC, CBA).
  */
 export async function interleaved(
   subject: LoadTarget,
   baseline: LoadTarget,
   plan: { connections: number; seconds: number; rounds: number; warmupSeconds: number },
   progress: (line: string) => void,
+  information?: LoadTarget,
 ): Promise<InterleavedRun> {
   await fire(subject, plan.connections, plan.warmupSeconds)
   await fire(baseline, plan.connections, plan.warmupSeconds)
-  const run: InterleavedRun = { subject: [], baseline: [] }
+  if (information) await fire(information, plan.connections, plan.warmupSeconds)
+  const run: InterleavedRun = { subject: [], baseline: [], ...(information ? { information: [] } : {}) }
+  const sides = information
+    ? (['baseline', 'subject', 'information'] as const)
+    : (['baseline', 'subject'] as const)
   for (let round = 0; round < plan.rounds; round++) {
-    const order = round % 2 === 0 ? (['baseline', 'subject'] as const) : (['subject', 'baseline'] as const)
+    const order = round % 2 === 0 ? sides : [...sides].reverse()
     for (const side of order) {
-      const target = side === 'subject' ? subject : baseline
+      const target = side === 'subject' ? subject : side === 'baseline' ? baseline : information!
       const result = await fire(target, plan.connections, plan.seconds)
-      run[side].push(result)
+      run[side]!.push(result)
       progress(
         `round ${round + 1}/${plan.rounds} ${target.name}: ${Math.round(result.requestsPerSecond)} req/s, ` +
           `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
       )
     }
   }
-  for (const side of ['subject', 'baseline'] as const) {
+  for (const side of ['subject', 'baseline', 'information'] as const) {
     const rounds = run[side]
+    if (!rounds) continue
     const completed = rounds.reduce((sum, round) => sum + round.completed, 0)
     const failed = rounds.reduce((sum, round) => sum + round.failed, 0)
     // A server answering errors is fast for the wrong reason: the figures would lie.
     if (failed > 0.005 * (completed + failed)) {
       throw new Error(
-        `${(side === 'subject' ? subject : baseline).name}: ${failed} of ${completed + failed} requests failed`,
+        `${(side === 'subject' ? subject : side === 'baseline' ? baseline : information!).name}: ${failed} of ${completed + failed} requests failed`,
       )
     }
   }

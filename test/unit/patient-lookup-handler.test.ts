@@ -8,6 +8,7 @@ import {
 import type { APIGatewayProxyResult } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { GENESIS_HASH } from '../../functions/shared/audit/chain'
 import { OperationOutcome } from '../../schemas/fhir/OperationOutcome'
 import { DEMO_PATIENTS, demoPatientRecords } from '../../scripts/seed/demoPatients'
 import { lambdaContext, proxyEvent } from '../support/events'
@@ -48,12 +49,34 @@ beforeAll(async () => {
 
 afterAll(() => issuer.close())
 
+/**
+ * The audit table as DynamoDB keeps it across requests: the handler remembers the chain heads
+ * it wrote, so a mock that forgot them between tests would disagree with what it wrote.
+ */
+const auditChains = new Map<string, { pk: string; seq: number; hash: string }[]>()
+
 beforeEach(() => {
   // Prepare: the patients table answers from the demo seed; audit and rate limit accept writes.
   dynamo.reset()
   dynamo.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: itemOf(input.Key.pk) }))
-  dynamo.on(QueryCommand, { TableName: 'audit' }).resolves({ Items: [] })
-  dynamo.on(PutCommand).resolves({})
+  dynamo
+    .on(QueryCommand, { TableName: 'audit' })
+    .callsFake((input: { ExpressionAttributeValues: { ':pk': string } }) => ({
+      Items: (auditChains.get(input.ExpressionAttributeValues[':pk']) ?? []).slice(-1),
+    }))
+  dynamo
+    .on(PutCommand)
+    .callsFake((input: { TableName: string; Item: { pk: string; seq: number; hash: string } }) => {
+      if (input.TableName !== 'audit') return {}
+      const chain = auditChains.get(input.Item.pk) ?? []
+      if (chain.some((record) => record.seq === input.Item.seq)) {
+        throw Object.assign(new Error('The conditional request failed'), {
+          name: 'ConditionalCheckFailedException',
+        })
+      }
+      auditChains.set(input.Item.pk, [...chain, input.Item])
+      return {}
+    })
   dynamo.on(UpdateCommand).resolves({ Attributes: { requests: 1 } })
 })
 
@@ -102,14 +125,20 @@ describe('GET /Patient/{nhsNumber} (handler, DynamoDB mocked)', () => {
     expect(response.headers?.['X-Request-ID']).toBeTruthy()
   })
 
-  it('audits the read with a conditional put on the patient chain', async () => {
+  it('audits the read with a conditional put on the patient chain, linked after its head', async () => {
+    const head = auditChains.get(`PATIENT#${DEMO_PATIENTS.registered}`)?.at(-1)
     await read(DEMO_PATIENTS.registered)
     const puts = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input)
     expect(puts).toHaveLength(1)
     expect(puts[0]).toMatchObject({
       TableName: 'audit',
       ConditionExpression: 'attribute_not_exists(pk)',
-      Item: { pk: `PATIENT#${DEMO_PATIENTS.registered}`, seq: 1, operation: 'readPatient' },
+      Item: {
+        pk: `PATIENT#${DEMO_PATIENTS.registered}`,
+        seq: (head?.seq ?? 0) + 1,
+        prevHash: head?.hash ?? GENESIS_HASH,
+        operation: 'readPatient',
+      },
     })
   })
 
