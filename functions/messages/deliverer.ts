@@ -5,6 +5,7 @@ import { currentIcs, isLocalIcs } from '../shared/ics'
 import { logger } from '../shared/logger'
 import { DynamoDbMessageStore } from '../shared/messages/DynamoDbMessageStore'
 import type { MessageStore } from '../shared/messages/MessageStore'
+import { delayRetry } from '../shared/messages/SqsRetryBackoff'
 import { fetchWebhook } from '../shared/messages/webhook'
 import { deliverMessage } from './delivery'
 
@@ -12,12 +13,13 @@ import { deliverMessage } from './delivery'
 const MAX_RECEIVES = eventRules.find((rule) => rule.name === 'DeliverMessages')!.delivery.maxReceiveCount
 
 let messages: MessageStore | undefined
-const processor = new BatchProcessor(EventType.SQS)
 
 /**
  * The DeliverMessages rule's consumer: one delivery pass per message event. A pass with
  * recipients still undelivered is reported as a failed record, so the queue delivers it
- * again after its backoff (only to the subscriptions still missing it); on the last receive
+ * again after an exponential, jittered backoff (only to the subscriptions still missing it:
+ * a ChangeMessageVisibility on the record, which the event source mapping's consume grant
+ * allows); on the last receive
  * they are marked `failed` and the event moves to the DLQ (`npm run dlq:replay -- --message <id>`).
  * Records of a batch are delivered in parallel.
  */
@@ -40,9 +42,17 @@ export const deliverMessages = (event: SQSEvent, context: Context) =>
           receives,
           pending: outcome.pending,
         })
+        // In the cloud the retry waits an exponential, jittered delay; the local bus backs off itself.
+        if (receives < MAX_RECEIVES && !isLocalIcs(currentIcs()))
+          await delayRetry(record, receives).catch((error: unknown) =>
+            logger.warn('could not delay the retry; the queue visibility timeout applies', {
+              error: String(error),
+            }),
+          )
         throw new Error(`undelivered to ${outcome.pending.map((item) => item.ods).join(', ')}`)
       }
     },
-    processor,
+    // One processor per invocation: the local runtime runs invocations concurrently in one process.
+    new BatchProcessor(EventType.SQS),
     { context, processInParallel: true },
   )

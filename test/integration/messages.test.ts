@@ -214,6 +214,40 @@ describe('messages: write-back and discharge', () => {
     }
   }, 60_000)
 
+  it('never lets a slow pharmacy delay a delivery to another', async () => {
+    // Prepare: FX001 answers after 4 s (within the 5 s limit); FX002 at once.
+    let slowAnsweredAt = 0
+    const slow = await startSignedReceiver(() => 200, {
+      delayMs: 4_000,
+      onAnswer: () => {
+        slowAnsweredAt = Date.now()
+      },
+    })
+    const fast = await startSignedReceiver()
+    const second = await running.token('FX002', 'subscription.write')
+    const slowSubscription = await subscribe(pharmacy, 'DischargeSummaryPublished?recipient=FX001', slow.url)
+    const fastSubscription = await subscribe(second, 'DischargeSummaryPublished?recipient=FX002', fast.url)
+    try {
+      // Act: a discharge for FX001's patient, then one for FX002's (9000000041)
+      expect((await post(message(), hospital)).status).toBe(202)
+      await eventually(async () => (slow.attempts() > 0 ? true : undefined))
+      const other = JSON.parse(JSON.stringify(message()).replaceAll('9000000009', '9000000041')) as Bundle
+      const location = (await post(other, hospital)).headers.get('location')!
+      // Assess: FX002 has its message before FX001 has even answered
+      const delivery = await eventually(
+        async () =>
+          fast.deliveries.find((item) => item.headers['x-message-id'] === location.split('/').pop()),
+        10_000,
+      )
+      expect(delivery.receivedAt).toBeLessThan(slowAnsweredAt || Number.POSITIVE_INFINITY)
+    } finally {
+      await unsubscribe(pharmacy, slowSubscription.id)
+      await unsubscribe(second, fastSubscription.id)
+      await slow.close()
+      await fast.close()
+    }
+  }, 30_000)
+
   it("brings an update-record to the GP's subscription and into the GP's structured record", async () => {
     // Prepare
     const receiver = await startSignedReceiver()

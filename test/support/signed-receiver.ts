@@ -6,6 +6,8 @@ export interface ReceivedDelivery {
   body: string
   headers: Record<string, string | string[] | undefined>
   signatureValid: boolean
+  /** When the request arrived (epoch ms). */
+  receivedAt: number
 }
 
 /**
@@ -13,7 +15,10 @@ export interface ReceivedDelivery {
  * checks each delivery's signature with the secret it is given, and counts distinct
  * `X-Message-ID`s accepted (as a receiver that deduplicates would).
  */
-export async function startSignedReceiver(statusFor: (attempt: number) => number = () => 200) {
+export async function startSignedReceiver(
+  statusFor: (attempt: number) => number = () => 200,
+  options: { delayMs?: number; onAnswer?: () => void } = {},
+) {
   const deliveries: ReceivedDelivery[] = []
   let attempts = 0
   let secret = ''
@@ -21,22 +26,26 @@ export async function startSignedReceiver(statusFor: (attempt: number) => number
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
+    request.on('end', async () => {
+      const receivedAt = Date.now()
       if (down) {
         request.socket.destroy()
         return
       }
-      attempts++
-      const status = statusFor(attempts)
+      const attempt = ++attempts
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
+      const status = statusFor(attempt)
       const body = Buffer.concat(chunks)
       if (status >= 200 && status < 300) {
         deliveries.push({
           body: body.toString('utf8'),
           headers: request.headers,
           signatureValid: isValidSignature(body, request.headers['x-signature'] as string, secret),
+          receivedAt,
         })
       }
       response.writeHead(status).end()
+      options.onAnswer?.()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -9,6 +9,7 @@ import type {
   StoredMessage,
   StoredSubscription,
 } from '../../functions/shared/messages/MessageStore'
+import { queueUrlOf, retryDelaySeconds } from '../../functions/shared/messages/SqsRetryBackoff'
 import example from '../../schemas/api/examples/processMessage.request.json' with { type: 'json' }
 import type { Caller } from '../../schemas/auth'
 import { NOMINATED_PHARMACY_URL, type Patient } from '../../schemas/fhir/Patient'
@@ -302,5 +303,17 @@ describe('describeDelivery', () => {
     expect(text).toContain('discharge-summary from Demo General Hospital')
     expect(text).toContain('Jane Smith (NHS 9000000009')
     expect(text).toContain('Amoxicillin 500mg capsules — One capsule three times a day for 5 days')
+  })
+})
+
+describe('retryDelaySeconds', () => {
+  it('doubles per receive from 30 s, with jitter between half and all of it, capped at 15 minutes', () => {
+    expect(retryDelaySeconds(1, () => 0)).toBe(15)
+    expect(retryDelaySeconds(1, () => 1)).toBe(30)
+    expect(retryDelaySeconds(3, () => 1)).toBe(120)
+    expect(retryDelaySeconds(10, () => 1)).toBe(900)
+    expect(queueUrlOf({ eventSourceARN: 'arn:aws:sqs:eu-west-2:123456789012:DeliverMessagesQueue' })).toBe(
+      'https://sqs.eu-west-2.amazonaws.com/123456789012/DeliverMessagesQueue',
+    )
   })
 })
