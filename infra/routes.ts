@@ -405,6 +405,15 @@ export const routes = [
     hasBody: true,
   },
   {
+    operationId: 'searchSubscriptions',
+    method: 'GET',
+    path: '/Subscription',
+    function: 'messages',
+    scope: 'subscription.write',
+    summary: "Your organisation's subscriptions (without their secrets)",
+    fhir: { resource: 'Subscription', interaction: 'search-type' },
+  },
+  {
     operationId: 'readSubscription',
     method: 'GET',
     path: '/Subscription/{id}',

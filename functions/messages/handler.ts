@@ -17,7 +17,12 @@ import { auditTrail, rateLimiter } from '../shared/platform'
 import { DynamoDbClinicalStore } from '../shared/records/DynamoDbClinicalStore'
 import { systemClock } from '../shared/time'
 import { acknowledgeMessage, type MessageDependencies, processMessage, readMessageStatus } from './messages'
-import { createSubscription, deleteSubscription, readSubscription } from './subscriptions'
+import {
+  createSubscription,
+  deleteSubscription,
+  readSubscription,
+  searchSubscriptions,
+} from './subscriptions'
 
 let messages: MessageStore | undefined
 let records: DynamoDbClinicalStore | undefined
@@ -104,6 +109,10 @@ export const handler = httpApi(
         headers: { Location: `${request.baseUrl}/Subscription/${subscription.id}` },
       }
     },
+    searchSubscriptions: async (request, caller) => ({
+      status: 200,
+      body: await searchSubscriptions(caller, request.baseUrl, dependencies()),
+    }),
     readSubscription: async (request, caller) => ({
       status: 200,
       body: await readSubscription(request.pathParameters.id ?? '', caller, dependencies()),

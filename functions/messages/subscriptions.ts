@@ -106,6 +106,26 @@ async function ownSubscription(id: string, caller: Caller, deps: Pick<Subscripti
   return subscription
 }
 
+/** `GET /Subscription`: the caller's own subscriptions, as a searchset Bundle (at most 20, one page). */
+export async function searchSubscriptions(
+  caller: Caller,
+  baseUrl: string,
+  deps: Pick<SubscriptionDependencies, 'messages'>,
+) {
+  const own = await deps.messages.subscriptionsOf(caller.organisation)
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: own.length,
+    link: [{ relation: 'self', url: `${baseUrl}/Subscription` }],
+    entry: own.map((subscription) => ({
+      fullUrl: `${baseUrl}/Subscription/${subscription.id}`,
+      search: { mode: 'match' },
+      resource: subscriptionResource(subscription),
+    })),
+  }
+}
+
 /** `GET /Subscription/{id}`: the owner's, without the secret. */
 export async function readSubscription(
   id: string,

@@ -1,3 +1,4 @@
+import { Bundle } from '../fhir/Bundle'
 import { MessageBundle, MessageStatus, SubscriptionRequest, SubscriptionResource } from '../fhir/Message'
 import { OperationOutcome } from '../fhir/OperationOutcome'
 import acknowledgeMessageExample from './examples/acknowledgeMessage.json' with { type: 'json' }
@@ -7,6 +8,7 @@ import processMessageExample from './examples/processMessage.json' with { type: 
 import processMessageRequest from './examples/processMessage.request.json' with { type: 'json' }
 import readMessageStatusExample from './examples/readMessageStatus.json' with { type: 'json' }
 import readSubscriptionExample from './examples/readSubscription.json' with { type: 'json' }
+import searchSubscriptionsExample from './examples/searchSubscriptions.json' with { type: 'json' }
 import type { ErrorDoc, OperationDocs, ParameterDoc } from './types'
 
 const messageId: ParameterDoc = {
@@ -19,7 +21,7 @@ const subscriptionId: ParameterDoc = {
   description: 'Subscription id, `<owner ODS>-<24 hex>` (the `Location` of `POST /Subscription`)',
   required: true,
   schema: { type: 'string', pattern: '^[A-Z0-9]{3,6}-[a-f0-9]{24}$' },
-  example: 'FX001-4b1d9e0c7a2f5e8d3c6b1a09',
+  example: 'Y90001-4b1d9e0c7a2f5e8d3c6b1a09',
 }
 const messageReadErrors: ErrorDoc[] = [
   { code: 'ACCESS_DENIED', when: 'Your organisation is neither the sender nor a recipient' },
@@ -36,6 +38,7 @@ export const messagesApi: OperationDocs<
   | 'readMessageStatus'
   | 'acknowledgeMessage'
   | 'createSubscription'
+  | 'searchSubscriptions'
   | 'readSubscription'
   | 'deleteSubscription'
 > = {
@@ -115,6 +118,15 @@ export const messagesApi: OperationDocs<
       },
       { code: 'ACCESS_DENIED', when: "The criteria name another organisation's messages" },
     ],
+  },
+  searchSubscriptions: {
+    response: {
+      status: 200,
+      description: "A searchset Bundle of your organisation's subscriptions, without their secrets",
+      schema: Bundle,
+      example: searchSubscriptionsExample,
+    },
+    errors: [],
   },
   readSubscription: {
     parameters: { id: subscriptionId },
