@@ -4,6 +4,7 @@ import type { IcsConfig } from '../schemas/ics-config'
 import { Appointments } from './constructs/Appointments'
 import { Audit } from './constructs/Audit'
 import { Docs } from './constructs/Docs'
+import { Messages } from './constructs/Messages'
 import { Metadata } from './constructs/Metadata'
 import { PatientIndex } from './constructs/PatientIndex'
 import { PatientLookup } from './constructs/PatientLookup'
@@ -34,6 +35,7 @@ export class IcsStack extends Stack {
     if (this.platform.isEnabled('appointments')) new Appointments(this, 'Appointments', this.platform)
     new Docs(this, 'Docs', this.platform)
     if (this.platform.isEnabled('records')) new RecordRetrieval(this, 'RecordRetrieval', this.platform)
+    if (this.platform.isEnabled('messages')) new Messages(this, 'Messages', this.platform)
 
     new CfnOutput(this, 'ApiUrl', { value: this.platform.api.url, description: 'Base URL of the REST API' })
     new CfnOutput(this, 'EventBusName', { value: this.platform.bus.eventBusName })

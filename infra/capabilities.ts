@@ -59,6 +59,11 @@ export const capabilities = {
     // Publishing slots is what an organisation that offers appointments does (a GP Connect provider's part).
     providerOperations: ['publishSlots'],
   },
+  messages: {
+    description:
+      'Write-back to the GP and discharge summaries to the nominated pharmacy: FHIR messages, their status, and signed rest-hook deliveries',
+    functions: ['messages', 'messageDeliverer'],
+  },
 } as const satisfies Record<string, CapabilityDeclaration>
 
 export type CapabilityName = keyof typeof capabilities

@@ -58,4 +58,16 @@ export const eventRules: readonly EventRuleDeclaration[] = [
     consumer: 'appointmentsFollowUp',
     delivery: { maxReceiveCount: 5, maxEventAgeSeconds: 86_400, retryAttempts: 185 },
   },
+  {
+    name: 'DeliverMessages',
+    description:
+      "Pushes write-back and discharge messages to the recipients' rest-hook subscriptions, signed, with backoff, then the DLQ",
+    consumes: [
+      { detailType: 'ConsultationSummaryRecorded', majors: [1] },
+      { detailType: 'DischargeSummaryPublished', majors: [1] },
+    ],
+    consumer: 'messageDeliverer',
+    // Attempts per message before its undelivered recipients are `failed` and it is dead-lettered.
+    delivery: { maxReceiveCount: 6, maxEventAgeSeconds: 86_400, retryAttempts: 185 },
+  },
 ]

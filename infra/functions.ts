@@ -133,6 +133,31 @@ export const functions = {
     publishesEvents: false,
     timeoutSeconds: 60,
   },
+  messages: {
+    description:
+      'Messages: $process-message (write-back and discharge), message status and acknowledgement, rest-hook subscriptions',
+    entry: 'functions/messages/handler.ts',
+    handler: 'handler',
+    tables: {
+      messages: 'readWrite',
+      clinicalRecords: 'write',
+      patients: 'read',
+      idempotencyKeys: 'readWrite',
+      audit: 'append',
+      rateLimits: 'count',
+    },
+    looksUpPatients: true,
+    publishesEvents: true,
+  },
+  messageDeliverer: {
+    description:
+      "Messages: POSTs each message, signed per subscription, to its recipients' rest-hook endpoints, with retries",
+    entry: 'functions/messages/deliverer.ts',
+    handler: 'deliverMessages',
+    tables: { messages: 'write' },
+    publishesEvents: false,
+    timeoutSeconds: 30,
+  },
 } as const satisfies Record<string, FunctionDeclaration>
 
 export type FunctionName = keyof typeof functions

@@ -364,6 +364,73 @@ export const routes = [
       "A patient's appointments from today on, booked or hosted by your organisation (cancelled included), as GP Connect asks for them",
     searchParams: [{ name: 'start', type: 'date' }],
   },
+  {
+    operationId: 'processMessage',
+    method: 'POST',
+    path: '/$process-message',
+    function: 'messages',
+    scope: 'message.write',
+    summary:
+      "A FHIR message for the next carer: a consultation summary for the patient's GP (update-record) or a discharge summary for the nominated pharmacy and GP (discharge-summary); 202, delivered asynchronously",
+    fhir: { operation: 'process-message' },
+    hasBody: true,
+    patientAt: { in: 'body' },
+  },
+  {
+    operationId: 'readMessageStatus',
+    method: 'GET',
+    path: '/Message/{id}',
+    function: 'messages',
+    scope: 'message.write',
+    summary:
+      'Where a message stands for each recipient: accepted, delivered, acknowledged or failed (sender and recipients only)',
+  },
+  {
+    operationId: 'acknowledgeMessage',
+    method: 'POST',
+    path: '/Message/{id}/$acknowledge',
+    function: 'messages',
+    scope: 'message.write',
+    summary: "A recipient's business acknowledgement of a message it received (as ITK3's)",
+  },
+  {
+    operationId: 'createSubscription',
+    method: 'POST',
+    path: '/Subscription',
+    function: 'messages',
+    scope: 'subscription.write',
+    summary:
+      'Subscribe your own rest-hook endpoint to messages addressed to your organisation; the signing secret is shown once',
+    fhir: { resource: 'Subscription', interaction: 'create' },
+    hasBody: true,
+  },
+  {
+    operationId: 'searchSubscriptions',
+    method: 'GET',
+    path: '/Subscription',
+    function: 'messages',
+    scope: 'subscription.write',
+    summary: "Your organisation's subscriptions (without their secrets)",
+    fhir: { resource: 'Subscription', interaction: 'search-type' },
+  },
+  {
+    operationId: 'readSubscription',
+    method: 'GET',
+    path: '/Subscription/{id}',
+    function: 'messages',
+    scope: 'subscription.write',
+    summary: 'Read one of your subscriptions (without its secret)',
+    fhir: { resource: 'Subscription', interaction: 'read' },
+  },
+  {
+    operationId: 'deleteSubscription',
+    method: 'DELETE',
+    path: '/Subscription/{id}',
+    function: 'messages',
+    scope: 'subscription.write',
+    summary: 'Remove one of your subscriptions: nothing more is delivered to it',
+    fhir: { resource: 'Subscription', interaction: 'delete' },
+  },
 ] as const satisfies readonly RouteDeclaration[]
 
 export type OperationId = (typeof routes)[number]['operationId']

@@ -120,6 +120,14 @@ export const tables = {
       },
     ],
   },
+  messages: {
+    description:
+      "Messages sent with $process-message (the bundle and each recipient's delivery state) and the rest-hook subscriptions that receive them",
+    envVar: 'MESSAGES_TABLE',
+    // MESSAGE#<id> / MESSAGE, SENT#<sender>#BUNDLE#<bundle id> / CLAIM, SUBSCRIBER#<ods> / SUBSCRIPTION#<id>.
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
 } as const satisfies Record<string, TableDeclaration>
 
 export type TableName = keyof typeof tables

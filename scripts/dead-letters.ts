@@ -1,12 +1,15 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ListQueuesCommand,
   ListQueueTagsCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs'
@@ -160,6 +163,66 @@ async function republish(events: EventBridgeClient, batch: Message[], busName: s
     }),
   )
   return batch.filter((_, index) => result.Entries?.[index]?.EventId)
+}
+
+/** The message id a message event names (`detail.data.messageId`), if the text is one. */
+export function messageIdOfEvent(text: string | undefined): string | undefined {
+  try {
+    const event = JSON.parse(text ?? '') as { detail?: { data?: { messageId?: unknown } } }
+    const id = event.detail?.data?.messageId
+    return typeof id === 'string' ? id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * `npm run dlq:replay -- --ics <name> --message <id>`: moves the dead-lettered event of one
+ * message from the DeliverMessages DLQ back to its queue, so the deliverer tries its
+ * undelivered recipients again; every other dead letter is made visible again at once.
+ * Answers how many were moved (0 when the message is not dead-lettered).
+ */
+export async function replayMessageDeadLetter(options: {
+  sqs: SQSClient
+  ics: string
+  messageId: string
+}): Promise<number> {
+  const { sqs, ics, messageId } = options
+  const urls = await queuesOf(sqs, `Joinup-${ics}-`)
+  const deadLetters = urls.find((url) => url.includes('DeliverMessagesDeadLetters'))
+  const source = urls.find((url) => url.includes('DeliverMessagesQueue'))
+  if (!deadLetters || !source) throw new Error(`${ics} has no DeliverMessages queue and DLQ`)
+  let moved = 0
+  for (let round = 0; round < 100; round++) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: deadLetters,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 30,
+      }),
+    )
+    if (Messages.length === 0) break
+    for (const message of Messages) {
+      if (messageIdOfEvent(message.Body) === messageId) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: source, MessageBody: message.Body ?? '' }))
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: deadLetters, ReceiptHandle: message.ReceiptHandle }),
+        )
+        moved++
+      } else {
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: deadLetters,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        )
+      }
+    }
+    if (moved > 0) break
+  }
+  return moved
 }
 
 export { EventBridgeClient }

@@ -87,6 +87,8 @@ export async function applyHolderEvent(
       return tally([await applyToEntry(deps.index, changeOf('registered', holding, stamp))])
     }
     case 'SlotsPublished':
+    case 'ConsultationSummaryRecorded':
+    case 'DischargeSummaryPublished':
       throw new Error(`Not a record-holder event: ${detailType}`)
     case 'OrganisationRecordsWithdrawn': {
       const data = readEventData(

@@ -2,6 +2,7 @@ import type { FunctionName } from '../../infra/functions'
 import type { OperationId } from '../../infra/routes'
 import { appointmentsApi } from './appointments'
 import { auditApi } from './audit'
+import { messagesApi } from './messages'
 import { patientIndexApi } from './patient-index'
 import { patientLookupApi } from './patient-lookup'
 import { platformApi } from './platform'
@@ -20,6 +21,7 @@ export const operationDocs: Readonly<Record<OperationId, OperationDoc>> = {
   ...auditApi,
   ...recordsApi,
   ...appointmentsApi,
+  ...messagesApi,
 }
 
 /** One OpenAPI tag per function that serves routes: the capability a reader looks for. */
@@ -45,6 +47,11 @@ export const capabilityTags: Readonly<Partial<Record<FunctionName, { name: strin
       name: 'Appointments',
       description:
         'Free slots at any organisation of the ICS, booked, amended and cancelled under GP Connect Appointment Management 1.6 (in R4)',
+    },
+    messages: {
+      name: 'Messages',
+      description:
+        'Write-back to the GP and discharge summaries to the nominated pharmacy: FHIR messages, their status, and signed rest-hook subscriptions',
     },
   }
 

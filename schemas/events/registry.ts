@@ -2,6 +2,14 @@ import type * as z from 'zod/mini'
 import { AppointmentBookedV1, AppointmentBookedV1Tolerant } from './AppointmentBooked/v1'
 import { AppointmentCancelledV1, AppointmentCancelledV1Tolerant } from './AppointmentCancelled/v1'
 import {
+  ConsultationSummaryRecordedV1,
+  ConsultationSummaryRecordedV1Tolerant,
+} from './ConsultationSummaryRecorded/v1'
+import {
+  DischargeSummaryPublishedV1,
+  DischargeSummaryPublishedV1Tolerant,
+} from './DischargeSummaryPublished/v1'
+import {
   OrganisationRecordsWithdrawnV1,
   OrganisationRecordsWithdrawnV1Tolerant,
 } from './OrganisationRecordsWithdrawn/v1'
@@ -48,6 +56,11 @@ export const eventRegistry = {
       },
       { source: 'joinup.partner', when: 'ICS partner systems still on the v1 contract', majors: [1] },
       { source: 'joinup.platform', when: 'seeding and migrations by the platform team', majors: [2] },
+      {
+        source: 'joinup.messages',
+        when: 'POST /$process-message (the sender holds the summary it sent, in the ICS store)',
+        majors: [2],
+      },
     ],
     versions: {
       1: {
@@ -151,6 +164,44 @@ export const eventRegistry = {
         version: '1.0',
         strict: AppointmentCancelledV1,
         tolerant: AppointmentCancelledV1Tolerant,
+        status: 'current',
+      },
+    },
+  },
+  ConsultationSummaryRecorded: {
+    description:
+      "A consultation outside the patient's practice was summarised for their registered GP (GP Connect Update Record): delivered to the GP's subscriptions.",
+    producers: [
+      {
+        source: 'joinup.messages',
+        when: 'POST /$process-message with MessageHeader event update-record (202)',
+        majors: [1],
+      },
+    ],
+    versions: {
+      1: {
+        version: '1.0',
+        strict: ConsultationSummaryRecordedV1,
+        tolerant: ConsultationSummaryRecordedV1Tolerant,
+        status: 'current',
+      },
+    },
+  },
+  DischargeSummaryPublished: {
+    description:
+      'A hospital discharged the patient: the summary and medicines go to the nominated pharmacy (Discharge Medicines Service) and the registered GP, through their subscriptions.',
+    producers: [
+      {
+        source: 'joinup.messages',
+        when: 'POST /$process-message with MessageHeader event discharge-summary (202)',
+        majors: [1],
+      },
+    ],
+    versions: {
+      1: {
+        version: '1.0',
+        strict: DischargeSummaryPublishedV1,
+        tolerant: DischargeSummaryPublishedV1Tolerant,
         status: 'current',
       },
     },

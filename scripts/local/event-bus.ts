@@ -117,6 +117,10 @@ export class LocalEventBus {
   private accepted = 0
   private stopped = false
   private readonly inFlight = new Set<Promise<unknown>>()
+  /** Deliveries being attempted now: a pass never starts them twice, nor waits for them. */
+  private readonly delivering = new Set<string>()
+  /** Batches being delivered (attempt and bookkeeping), for stop(). */
+  private readonly batches = new Set<Promise<void>>()
   readonly options: Required<Omit<LocalEventBusOptions, 'log'>> & { log: (line: string) => void }
 
   constructor(options: LocalEventBusOptions) {
@@ -209,7 +213,7 @@ export class LocalEventBus {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     await this.pumping
-    await Promise.allSettled([...this.inFlight])
+    await Promise.allSettled([...this.inFlight, ...this.batches])
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
   }
 
@@ -319,7 +323,7 @@ export class LocalEventBus {
       const due = (await this.deliveries()).some(
         (d) => d.status === 'pending' && d.nextAttemptAt <= Date.now() + 5,
       )
-      if (!due && !this.pumping && this.inFlight.size === 0) return
+      if (!due && !this.pumping && this.inFlight.size === 0 && this.batches.size === 0) return
       this.schedulePump(0)
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
@@ -496,22 +500,40 @@ export class LocalEventBus {
     }, delayMs)
   }
 
-  /** Delivers every due delivery, grouped per rule in batches of up to 10 (an SQS receive). */
+  /**
+   * Starts every due delivery, grouped per rule in batches of up to 10 (an SQS receive), and
+   * does not wait for them: as Lambda's pollers do, a slow consumer or endpoint holds up its
+   * own batch only, and the next pass runs when anything new is due.
+   */
   private async pump(): Promise<void> {
     const pending = (await this.deliveries()).filter((delivery) => delivery.status === 'pending')
     const now = Date.now()
-    const due = pending.filter((delivery) => delivery.nextAttemptAt <= now)
+    const due = pending.filter(
+      (delivery) => delivery.nextAttemptAt <= now && !this.delivering.has(delivery.sk),
+    )
     const byRule = new Map<string, Delivery[]>()
     for (const delivery of due) byRule.set(delivery.rule, [...(byRule.get(delivery.rule) ?? []), delivery])
-    const work: Promise<void>[] = []
     for (const [ruleName, deliveries] of byRule) {
       const entry = this.rules.get(ruleName)
       if (!entry) continue // a rule removed since: its deliveries wait until it is declared again
       for (let start = 0; start < deliveries.length; start += 10) {
-        work.push(this.deliver(entry.rule, deliveries.slice(start, start + 10)))
+        const batch = deliveries.slice(start, start + 10)
+        for (const delivery of batch) this.delivering.add(delivery.sk)
+        let failed = false
+        const running: Promise<void> = this.deliver(entry.rule, batch)
+          .catch((error: unknown) => {
+            // The deliveries stay pending in the table: tried again shortly, never lost.
+            failed = true
+            this.options.log(`delivery by rule ${ruleName} failed, retrying: ${String(error)}`)
+          })
+          .finally(() => {
+            for (const delivery of batch) this.delivering.delete(delivery.sk)
+            this.batches.delete(running)
+            this.schedulePump(failed ? this.options.retryBaseMs : 0)
+          })
+        this.batches.add(running)
       }
     }
-    await Promise.all(work)
     const later = pending.filter((delivery) => delivery.nextAttemptAt > now)
     if (later.length)
       this.schedulePump(Math.max(0, Math.min(...later.map((d) => d.nextAttemptAt)) - Date.now()))

@@ -350,6 +350,93 @@ export function appointmentBooking(callerOds: string | undefined): fc.Arbitrary<
     )
 }
 
+/** A message Bundle (write-back or discharge) from the caller (usually), about a seeded patient (usually). */
+export function processMessageBundle(callerOds: string | undefined): fc.Arbitrary<Json> {
+  return fc
+    .record({
+      patient: fc.oneof(
+        { weight: 5, arbitrary: fc.constantFrom(...SEEDED_NHS_NUMBERS) },
+        { weight: 1, arbitrary: nhsNumberLike },
+      ),
+      sender: callerOds
+        ? fc.oneof({ weight: 4, arbitrary: fc.constant(callerOds) }, { weight: 1, arbitrary: odsCodeLike })
+        : odsCodeLike,
+      event: fc.constantFrom('discharge-summary', 'update-record', 'unknown'),
+      bundleId: fc.oneof(fc.uuid(), fc.constantFrom('fuzz-bundle', '')),
+      headerId: fc.oneof(fc.uuid(), fc.constantFrom('fuzz-header')),
+      reference: fc.constantFrom(
+        'Patient/p',
+        'Patient/elsewhere',
+        'urn:uuid:x',
+        '#c',
+        'http://example.org/Patient/p',
+      ),
+    })
+    .map(
+      ({ patient, sender, event, bundleId, headerId, reference }): Json => ({
+        resourceType: 'Bundle',
+        id: bundleId,
+        type: 'message',
+        entry: [
+          {
+            resource: {
+              resourceType: 'MessageHeader',
+              id: headerId,
+              eventCoding: { code: event },
+              sender: { identifier: { system: ODS_CODE_SYSTEM, value: sender } },
+              source: { endpoint: 'https://fuzz.example.org' },
+            },
+          },
+          {
+            resource: {
+              resourceType: 'Patient',
+              id: 'p',
+              identifier: [{ system: NHS_NUMBER_SYSTEM, value: patient }],
+            },
+          },
+          { resource: { resourceType: 'Composition', id: 'c', status: 'final', subject: { reference } } },
+          {
+            resource: {
+              resourceType: 'MedicationStatement',
+              id: 'm',
+              status: 'active',
+              subject: { reference: 'Patient/p' },
+              medicationCodeableConcept: { text: 'Amoxicillin' },
+            },
+          },
+        ],
+      }),
+    )
+}
+
+/** A rest-hook Subscription of the caller (usually), to an endpoint that may be hostile. */
+export function subscriptionRequest(callerOds: string | undefined): fc.Arbitrary<Json> {
+  return fc
+    .record({
+      recipient: callerOds
+        ? fc.oneof({ weight: 4, arbitrary: fc.constant(callerOds) }, { weight: 1, arbitrary: odsCodeLike })
+        : odsCodeLike,
+      event: fc.constantFrom('DischargeSummaryPublished', 'ConsultationSummaryRecorded', 'AppointmentBooked'),
+      endpoint: fc.constantFrom(
+        'https://inbox.example.org/joinup',
+        'http://127.0.0.1:9/inbox',
+        'http://169.254.169.254/latest/meta-data/',
+        'https://user:pass@example.org/',
+        'https://10.0.0.1/',
+        'not a url',
+      ),
+    })
+    .map(
+      ({ recipient, event, endpoint }): Json => ({
+        resourceType: 'Subscription',
+        status: 'requested',
+        reason: 'fuzz',
+        criteria: `${event}?recipient=${recipient}`,
+        channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json' },
+      }),
+    )
+}
+
 /**
  * Valid starting bodies per operationId. A route that gains a body should get an entry
  * here, so mutations start from a body that passes validation; until then its bodies are
@@ -361,6 +448,8 @@ export const VALID_BODIES: Readonly<Record<string, (callerOds: string | undefine
   publishSlots: slotPublication,
   bookAppointment: appointmentBooking,
   updateAppointment: appointmentBooking,
+  processMessage: processMessageBundle,
+  createSubscription: subscriptionRequest,
 }
 
 /** A random resource that looks like FHIR: a known or odd resourceType and random fields. */

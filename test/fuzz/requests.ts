@@ -149,6 +149,13 @@ const pathSegment: fc.Arbitrary<string> = fc.oneof(
   },
   { weight: 1, arbitrary: odsCodeLike.map(encodeComponent) },
   { weight: 4, arbitrary: appointmentIdLike.map(encodeComponent) },
+  // Message and subscription ids: `<ODS>-<hex>`, of nobody or near misses.
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(odsCodeLike, fc.constantFrom('5c1f0e7a2b3d4c6e', '4b1d9e0c7a2f5e8d3c6b1a09', 'zz', ''))
+      .map(([ods, hex]) => encodeComponent(`${ods}-${hex}`)),
+  },
   { weight: 1, arbitrary: fc.uuid() },
   { weight: 1, arbitrary: fc.constantFrom('', '.', '..', '$gpc.getstructuredrecord', '_history', '*') },
   {

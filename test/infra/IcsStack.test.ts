@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import { deployedTables } from '../../infra/capabilities'
+import { eventRules } from '../../infra/event-rules'
 import {
   type FunctionDeclaration,
   type FunctionName,
@@ -213,6 +214,27 @@ describe('IcsStack', () => {
             })
           }
         }
+      })
+
+      it('feeds the message deliverer from a queue that dead-letters after the declared attempts', () => {
+        // Prepare
+        const deliverer = functionLogicalId(template, 'messageDeliverer')!
+        const rule = eventRules.find((candidate) => candidate.name === 'DeliverMessages')!
+        // Act
+        const mapping = resourcesOf(template, 'AWS::Lambda::EventSourceMapping').find(([, candidate]) =>
+          JSON.stringify(candidate.Properties?.FunctionName).includes(deliverer),
+        )
+        const queue = resourcesOf(template, 'AWS::SQS::Queue').find(([id]) =>
+          id.includes('DeliverMessagesQueue'),
+        )
+        // Assess
+        expect(mapping).toBeDefined()
+        expect(queue?.[1].Properties?.RedrivePolicy).toMatchObject({
+          maxReceiveCount: rule.delivery.maxReceiveCount,
+        })
+        // It POSTs to subscribers and records their state: no bus, no secret, no other table.
+        expect(grantedActions(template, roleOf(template, deliverer), 'events')).toEqual({})
+        expect(grantedActions(template, roleOf(template, deliverer), 'secretsmanager')).toEqual({})
       })
 
       it('lets every queue-fed function report partial batch failures', () => {

@@ -636,6 +636,7 @@ describe('capability switches', () => {
       patientIndex: { consumers: ['NX001', 'RX9'], providers: ['RX9'] },
       // Off too: its GP Connect compartment search (GET /Patient/{nhs}/Appointment) would keep a Patient path.
       appointments: { enabled: false },
+      messages: { enabled: false },
     },
   })
   const app = new App({ context: synthContext(), builtinCloudFormationValidation: false })
@@ -674,6 +675,12 @@ describe('capability switches', () => {
     expect(paths).not.toContain('Slot')
     expect(
       findLogicalIdAt(template, 'AWS::DynamoDB::Table', '/Platform/appointmentsTable/Resource'),
+    ).toBeUndefined()
+    // Messages, switched off: no function, route, rule or table of theirs
+    expect(deployedFunctionNames(template)).not.toContain('messageDeliverer')
+    expect(paths).not.toContain('Subscription')
+    expect(
+      findLogicalIdAt(template, 'AWS::DynamoDB::Table', '/Platform/messagesTable/Resource'),
     ).toBeUndefined()
   })
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   running = await bootStack()
   token = await running.token(
     'Y90001',
-    'patient.read record.read pointer.write audit.read appointment.read appointment.write slot.write',
+    'patient.read record.read pointer.write audit.read appointment.read appointment.write slot.write subscription.write',
   )
   statement = (await (await running.request('/metadata')).json()) as Statement
 })

@@ -1,0 +1,58 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
+import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
+import { eventRules } from '../../infra/event-rules'
+import { currentIcs, isLocalIcs } from '../shared/ics'
+import { logger } from '../shared/logger'
+import { DynamoDbMessageStore } from '../shared/messages/DynamoDbMessageStore'
+import type { MessageStore } from '../shared/messages/MessageStore'
+import { delayRetry } from '../shared/messages/SqsRetryBackoff'
+import { fetchWebhook } from '../shared/messages/webhook'
+import { deliverMessage } from './delivery'
+
+/** Receives of one event before its undelivered recipients are `failed` and it goes to the DLQ. */
+const MAX_RECEIVES = eventRules.find((rule) => rule.name === 'DeliverMessages')!.delivery.maxReceiveCount
+
+let messages: MessageStore | undefined
+
+/**
+ * The DeliverMessages rule's consumer: one delivery pass per message event. A pass with
+ * recipients still undelivered is reported as a failed record, so the queue delivers it
+ * again after an exponential, jittered backoff (only to the subscriptions still missing it:
+ * a ChangeMessageVisibility on the record, which the event source mapping's consume grant
+ * allows); on the last receive
+ * they are marked `failed` and the event moves to the DLQ (`npm run dlq:replay -- --message <id>`).
+ * Records of a batch are delivered in parallel.
+ */
+export const deliverMessages = (event: SQSEvent, context: Context) =>
+  processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
+      messages ??= new DynamoDbMessageStore()
+      const receives = Number(record.attributes.ApproximateReceiveCount ?? '1')
+      const outcome = await deliverMessage(busEvent, receives >= MAX_RECEIVES, {
+        messages,
+        post: fetchWebhook,
+        now: () => new Date(),
+        allowLoopback: isLocalIcs(currentIcs()),
+      })
+      if (outcome.pending.length > 0) {
+        logger.warn('message delivery incomplete', {
+          eventId: busEvent.id,
+          receives,
+          pending: outcome.pending,
+        })
+        // In the cloud the retry waits an exponential, jittered delay; the local bus backs off itself.
+        if (receives < MAX_RECEIVES && !isLocalIcs(currentIcs()))
+          await delayRetry(record, receives).catch((error: unknown) =>
+            logger.warn('could not delay the retry; the queue visibility timeout applies', {
+              error: String(error),
+            }),
+          )
+        throw new Error(`undelivered to ${outcome.pending.map((item) => item.ods).join(', ')}`)
+      }
+    },
+    // One processor per invocation: the local runtime runs invocations concurrently in one process.
+    new BatchProcessor(EventType.SQS),
+    { context, processInParallel: true },
+  )

@@ -1,0 +1,174 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
+import { documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
+import {
+  DuplicateMessage,
+  type MessageStore,
+  ownerOfSubscriptionId,
+  type RecipientState,
+  type StoredMessage,
+  type StoredSubscription,
+} from './MessageStore'
+
+const messageKey = (id: string) => ({ pk: `MESSAGE#${id}`, sk: 'MESSAGE' })
+const bundleClaimKey = (sender: string, bundleId: string) => ({
+  pk: `SENT#${sender}#BUNDLE#${bundleId}`,
+  sk: 'CLAIM',
+})
+const subscriptionKey = (ods: string, id: string) => ({ pk: `SUBSCRIBER#${ods}`, sk: `SUBSCRIPTION#${id}` })
+
+/**
+ * Messages and subscriptions in one DynamoDB table, with single-item conditional writes
+ * only (no transactions, as dynalite has none):
+ * - `SENT#<sender>#BUNDLE#<bundle id>` / `CLAIM`: the Bundle id, claimed first for one message id;
+ * - `MESSAGE#<id>` / `MESSAGE`: the message, its bundle as sent and each recipient's state (a
+ *   message id is derived from the sender and MessageHeader id, so a repeated header is the
+ *   same item);
+ * - `SUBSCRIBER#<ods>` / `SUBSCRIPTION#<id>`: one Query finds a recipient's subscriptions.
+ */
+export class DynamoDbMessageStore implements MessageStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient = documentClient,
+    private readonly tableName: string = tableNameOf('messages'),
+  ) {}
+
+  async accept(message: StoredMessage): Promise<StoredMessage> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...bundleClaimKey(message.senderOds, message.bundleId), messageId: message.id },
+          ConditionExpression: 'attribute_not_exists(pk) OR messageId = :id',
+          ExpressionAttributeValues: { ':id': message.id },
+        }),
+      )
+    } catch (error) {
+      if (isConditionFailure(error)) throw new DuplicateMessage('Bundle')
+      throw error
+    }
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...messageKey(message.id), ...message },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      return message
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error
+    }
+    const stored = await this.message(message.id)
+    // The same message whose acceptance was cut short (a crash before its events left): resumed.
+    if (stored && !stored.announced && stored.contentHash === message.contentHash) return stored
+    throw new DuplicateMessage('MessageHeader')
+  }
+
+  async markAnnounced(id: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: messageKey(id),
+        UpdateExpression: 'SET announced = :yes',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    )
+  }
+
+  async message(id: string): Promise<StoredMessage | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: messageKey(id), ConsistentRead: true }),
+    )
+    if (!Item) return undefined
+    const { pk: _pk, sk: _sk, ...message } = Item
+    return message as StoredMessage
+  }
+
+  async updateRecipient(id: string, ods: string, state: RecipientState): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: messageKey(id),
+          UpdateExpression: 'SET recipients.#ods = :state',
+          ConditionExpression:
+            state.status === 'acknowledged'
+              ? 'attribute_exists(recipients.#ods)'
+              : 'attribute_exists(recipients.#ods) AND recipients.#ods.#status <> :acknowledged',
+          ExpressionAttributeNames: {
+            '#ods': ods,
+            ...(state.status === 'acknowledged' ? {} : { '#status': 'status' }),
+          },
+          ExpressionAttributeValues: {
+            ':state': state,
+            ...(state.status === 'acknowledged' ? {} : { ':acknowledged': 'acknowledged' }),
+          },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionFailure(error)) return false
+      throw error
+    }
+  }
+
+  async saveSubscription(subscription: StoredSubscription): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...subscriptionKey(subscription.ownerOds, subscription.id), ...subscription },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    )
+  }
+
+  async subscription(id: string): Promise<StoredSubscription | undefined> {
+    const owner = ownerOfSubscriptionId(id)
+    if (!owner) return undefined
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: subscriptionKey(owner, id), ConsistentRead: true }),
+    )
+    if (!Item) return undefined
+    const { pk: _pk, sk: _sk, ...subscription } = Item
+    return subscription as StoredSubscription
+  }
+
+  async subscriptionsOf(ods: string): Promise<StoredSubscription[]> {
+    const found: StoredSubscription[] = []
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `SUBSCRIBER#${ods}` },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      )
+      for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) found.push(item as StoredSubscription)
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return found
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    const owner = ownerOfSubscriptionId(id)
+    if (!owner) return false
+    const { Attributes } = await this.client.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: subscriptionKey(owner, id),
+        ReturnValues: 'ALL_OLD',
+      }),
+    )
+    return Attributes !== undefined
+  }
+}

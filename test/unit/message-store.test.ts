@@ -1,0 +1,119 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DynamoDbMessageStore } from '../../functions/shared/messages/DynamoDbMessageStore'
+import { DuplicateMessage, type StoredMessage } from '../../functions/shared/messages/MessageStore'
+import { createDeclaredTables, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/local/dynamodb'
+
+// The message store's DynamoDB adapter against dynalite (tables from infra/tables.ts):
+// duplicates by Bundle and MessageHeader id, resumed acceptances, acknowledgements that stick.
+
+let dynamo: LocalDynamoDb
+let store: DynamoDbMessageStore
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb()
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'eu-west-2',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  })
+  const tableName = (await createDeclaredTables(client, 'demo')).messages
+  store = new DynamoDbMessageStore(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName,
+  )
+})
+afterAll(async () => dynamo?.close())
+
+const message = (id: string, overrides: Partial<StoredMessage> = {}): StoredMessage => ({
+  id,
+  senderOds: 'RX9',
+  eventCode: 'discharge-summary',
+  nhsNumber: '9000000009',
+  restricted: false,
+  bundleId: `bundle-${id}`,
+  messageHeaderId: `header-${id}`,
+  correlationId: 'c',
+  acceptedAt: '2026-11-30T17:05:00.000Z',
+  bundle: '{}',
+  contentHash: 'hash',
+  recipients: {
+    FX001: { status: 'accepted', attempts: 0, deliveredTo: [], updatedAt: '2026-11-30T17:05:00.000Z' },
+  },
+  announced: false,
+  ...overrides,
+})
+
+describe('DynamoDbMessageStore', () => {
+  it('resumes an acceptance cut short, and refuses the message once announced', async () => {
+    // Prepare
+    await store.accept(message('RX9-0000000000000001'))
+    // Act
+    const resumed = await store.accept(message('RX9-0000000000000001'))
+    await store.markAnnounced('RX9-0000000000000001')
+    // Assess
+    expect(resumed.id).toBe('RX9-0000000000000001')
+    await expect(store.accept(message('RX9-0000000000000001'))).rejects.toEqual(
+      new DuplicateMessage('MessageHeader'),
+    )
+  })
+
+  it('refuses another message with a Bundle id the sender used before', async () => {
+    await store.accept(message('RX9-0000000000000002', { bundleId: 'shared' }))
+    await expect(store.accept(message('RX9-0000000000000003', { bundleId: 'shared' }))).rejects.toEqual(
+      new DuplicateMessage('Bundle'),
+    )
+  })
+
+  it('keeps an acknowledgement when a late delivery report arrives', async () => {
+    // Prepare
+    const id = 'RX9-0000000000000004'
+    await store.accept(message(id))
+    const at = '2026-11-30T17:06:00.000Z'
+    // Act
+    await store.updateRecipient(id, 'FX001', {
+      status: 'acknowledged',
+      attempts: 1,
+      deliveredTo: ['s'],
+      updatedAt: at,
+    })
+    const applied = await store.updateRecipient(id, 'FX001', {
+      status: 'delivered',
+      attempts: 1,
+      deliveredTo: ['s'],
+      updatedAt: at,
+    })
+    // Assess
+    expect(applied).toBe(false)
+    expect((await store.message(id))?.recipients.FX001?.status).toBe('acknowledged')
+    expect(
+      await store.updateRecipient(id, 'NOBODY', {
+        status: 'delivered',
+        attempts: 1,
+        deliveredTo: [],
+        updatedAt: at,
+      }),
+    ).toBe(false)
+  })
+
+  it("finds an organisation's subscriptions by id and by owner, and deletes them", async () => {
+    const subscription = {
+      id: 'FX001-0123456789abcdef01234567',
+      ownerOds: 'FX001',
+      detailType: 'DischargeSummaryPublished' as const,
+      criteria: 'DischargeSummaryPublished?recipient=FX001',
+      reason: 'r',
+      endpoint: 'https://example.org/inbox',
+      secret: 's',
+      createdAt: '2026-11-30T17:00:00.000Z',
+    }
+    await store.saveSubscription(subscription)
+    expect(await store.subscription(subscription.id)).toEqual(subscription)
+    expect(await store.subscriptionsOf('FX001')).toEqual([subscription])
+    expect(await store.subscription('not-an-id')).toBeUndefined()
+    expect(await store.deleteSubscription(subscription.id)).toBe(true)
+    expect(await store.deleteSubscription(subscription.id)).toBe(false)
+    expect(await store.subscriptionsOf('FX001')).toEqual([])
+  })
+})
