@@ -44,7 +44,11 @@ export type HolderProtocol = z.infer<typeof HolderProtocol>
  * that reaches holders; a capability adds its own value here (appointments: GP Connect
  * Appointment Management) and the holders that serve it list it.
  */
-export const HolderInteraction = z.enum(['structured-record'])
+export const HolderInteraction = z.enum([
+  'structured-record',
+  /** GP Connect 1.6 Appointment Management: free slots searched at, and appointments booked, read, amended and cancelled at, the practice. */
+  'appointment-management',
+])
 export type HolderInteraction = z.infer<typeof HolderInteraction>
 
 /** A Spine Accredited System ID (ASID): twelve digits. */

@@ -12,6 +12,7 @@ import {
   type SlotRecord,
   type StoredAppointment,
 } from '../shared/appointments/AppointmentBook'
+import type { PracticeAppointments } from '../shared/appointments/PracticeAppointments'
 import { FhirError } from '../shared/errors'
 import type { EventPublisher } from '../shared/events'
 import { isRestricted } from '../shared/patients/confidentiality'
@@ -20,6 +21,7 @@ import type { PatientDirectory } from '../shared/patients/PatientDirectory'
 import type { AuditFacts } from '../shared/ports'
 import { addDays, type Clock, isCalendarDate, ukDate, ukDateTime, ukWallClock } from '../shared/time'
 import { type AppointmentFacts, appointmentFactsOf } from './appointmentRequest'
+import { bookAtPractice, practiceOfId, readAtPractice, updateAtPractice } from './practices'
 import { appointmentResource, etagOf } from './resources'
 
 /** A booking whose AppointmentBooked is not confirmed after this long is announced again by its readers. */
@@ -31,6 +33,8 @@ export interface AppointmentDependencies {
   clock: Clock
   ics: IcsRuntimeConfig
   patients: PatientDirectory
+  /** Practices on GP Connect Appointment Management (the directory says which): their appointments pass through. */
+  practices?: PracticeAppointments
 }
 
 /** What an appointment operation answers: the resource as the caller may see it, its ETag and audit. */
@@ -43,6 +47,8 @@ export interface AppointmentAnswer {
 interface RequestContext {
   requestId: string
   correlationId: string
+  /** This API's public base URL (a GP Connect practice is told it as the consumer's `iss`). */
+  baseUrl?: string
 }
 
 const invalid = (diagnostics: string) => new FhirError('INVALID_RESOURCE', diagnostics)
@@ -196,6 +202,13 @@ export async function bookAppointment(
     throw new FhirError('ACCESS DENIED', `The booking organisation must be your own (${caller.organisation})`)
   }
   const slotId = request.slotIds[0]!
+  const practice = deps.practices && practiceOfId(slotId, deps.ics)
+  if (practice && deps.practices) {
+    return bookAtPractice(practice, body as Record<string, unknown>, request, caller, context, {
+      ...deps,
+      practices: deps.practices,
+    })
+  }
   if (!parseSlotId(slotId))
     throw new FhirError('REFERENCE_NOT_FOUND', `Slot/${slotId.slice(0, 64)} does not exist`)
 
@@ -307,6 +320,9 @@ export async function readAppointment(
   context: RequestContext,
   deps: AppointmentDependencies,
 ): Promise<AppointmentAnswer> {
+  const practice = deps.practices && practiceOfId(id, deps.ics)
+  if (practice && deps.practices)
+    return readAtPractice(practice, id, caller, context, { ...deps, practices: deps.practices })
   const stored = await load(id, caller, context, deps)
   requireFuture(stored, deps.clock(), 'reading')
   return answer(stored, caller, 'R')
@@ -369,6 +385,13 @@ export async function updateAppointment(
   const request = appointmentFactsOf(body)
   if (request.id !== undefined && request.id !== id) {
     throw new FhirError('BAD_REQUEST', 'The Appointment id does not match the id in the URL')
+  }
+  const practice = deps.practices && practiceOfId(id, deps.ics)
+  if (practice && deps.practices) {
+    return updateAtPractice(practice, id, request, ifMatch, caller, context, {
+      ...deps,
+      practices: deps.practices,
+    })
   }
   const expectedVersion = versionOf(ifMatch)
   const stored = await load(id, caller, context, deps)

@@ -2,6 +2,7 @@ import type { Caller } from '../../schemas/auth'
 import type { AppointmentBook } from '../shared/appointments/AppointmentBook'
 import { DynamoDbAppointmentBook } from '../shared/appointments/DynamoDbAppointmentBook'
 import { EventBridgePublisher } from '../shared/events'
+import { GpConnectAppointments } from '../shared/gpconnect/GpConnectAppointments'
 import { type HttpRequest, type HttpResult, httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
 import { DynamoDbIdempotencyStore } from '../shared/idempotency/DynamoDbIdempotencyStore'
@@ -28,6 +29,7 @@ import { publishSlots } from './publishing'
 import { readSlot, searchSlots } from './slotSearch'
 
 let book: AppointmentBook | undefined
+let practices: GpConnectAppointments | undefined
 let keys: IdempotencyStore | undefined
 const publisher = new EventBridgePublisher({
   source: 'joinup.appointments',
@@ -37,7 +39,13 @@ const publisher = new EventBridgePublisher({
 
 function dependencies(): AppointmentDependencies {
   book ??= new DynamoDbAppointmentBook()
-  return { book, publisher, clock: systemClock, ics: currentIcs(), patients: patientDirectory() }
+  const ics = currentIcs()
+  practices ??= new GpConnectAppointments({
+    directory: ics.directory ?? {},
+    ics: ics.ics,
+    clock: systemClock,
+  })
+  return { book, publisher, clock: systemClock, ics, patients: patientDirectory(), practices }
 }
 
 /**
@@ -81,10 +89,11 @@ export const handler = httpApi(
       const { slot, etag } = await readSlot(request.pathParameters.id ?? '', dependencies().book)
       return { status: 200, body: slot, headers: { ETag: etag } }
     },
-    searchSlots: async (request) => {
+    searchSlots: async (request, caller) => {
       const deps = dependencies()
       const bundle = await searchSlots(request.query, request.baseUrl, {
         ...deps,
+        caller,
         finishCancellation: (slot) => finishSlotCancellation(slot, request, deps),
       })
       return { status: 200, body: bundle }

@@ -1,3 +1,4 @@
+import type { Caller } from '../../schemas/auth'
 import type { Bundle } from '../../schemas/fhir/Bundle'
 import { ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import type { Slot } from '../../schemas/fhir/Scheduling'
@@ -8,6 +9,7 @@ import {
   parseSlotId,
   type SlotRecord,
 } from '../shared/appointments/AppointmentBook'
+import type { PracticeAppointments } from '../shared/appointments/PracticeAppointments'
 import { FhirError } from '../shared/errors'
 import {
   addDays,
@@ -18,6 +20,7 @@ import {
   ukOffsetMinutes,
   ukWallClock,
 } from '../shared/time'
+import { appointmentPracticeOf, type PracticeSlotSearch, searchPracticeSlots } from './practices'
 import { organizationResource, slotResource } from './resources'
 
 /** GP Connect: a consumer SHALL request at most a two-week period. */
@@ -221,6 +224,9 @@ export interface SlotSearchDependencies {
   ics: IcsRuntimeConfig
   /** Finishes a cancellation cut short, so its slot shows as free (appointments.ts). */
   finishCancellation?: (slot: SlotRecord) => Promise<void>
+  /** Practices on GP Connect Appointment Management, asked for their own slots (practices.ts), for `caller`. */
+  practices?: PracticeAppointments
+  caller?: Caller
 }
 
 /**
@@ -236,20 +242,38 @@ export async function searchSlots(
 ): Promise<Bundle> {
   const search = parseSlotSearch(query, deps.ics)
   const members = new Map(deps.ics.members.map((member) => [member.ods, member]))
-  const organisations =
+  // A practice on GP Connect Appointment Management holds its own slots: it is asked, not the table.
+  const practiceOf = (ods: string) =>
+    deps.practices && deps.caller ? appointmentPracticeOf(ods, deps.ics) : undefined
+  const practices = (search.organisations ?? deps.ics.members.map((member) => member.ods)).flatMap(
+    (ods) => practiceOf(ods) ?? [],
+  )
+  const organisations = (
     search.organisations ??
     (await deps.book.publishers())
       .filter((publisher) => members.has(publisher.hostOds) && publisher.lastEnd >= search.from)
       .map((publisher) => publisher.hostOds)
-  const pages = await Promise.all(
-    organisations.map((ods) =>
-      deps.book.openSlots(
-        ods,
-        { from: search.from, to: search.to, ...(search.endBy ? { endBy: search.endBy } : {}) },
-        { limit: search.count, ...(search.after ? { after: search.after } : {}) },
+  ).filter((ods) => !practiceOf(ods))
+  const fromPractices: Promise<PracticeSlotSearch> =
+    practices.length && deps.practices && deps.caller
+      ? searchPracticeSlots(practices, search, deps.caller, baseUrl, {
+          practices: deps.practices,
+          ics: deps.ics,
+        })
+      : Promise.resolve({ pages: [], resources: [], warnings: [] })
+  const [held, practiceSearch] = await Promise.all([
+    Promise.all(
+      organisations.map((ods) =>
+        deps.book.openSlots(
+          ods,
+          { from: search.from, to: search.to, ...(search.endBy ? { endBy: search.endBy } : {}) },
+          { limit: search.count, ...(search.after ? { after: search.after } : {}) },
+        ),
       ),
     ),
-  )
+    fromPractices,
+  ])
+  const pages = [...held, ...practiceSearch.pages]
   const sortKey = (slot: SlotRecord) => `${slot.start}#${slot.id}`
   const merged = pages.flatMap((page) => page.slots).sort((a, b) => sortKey(a).localeCompare(sortKey(b)))
   // A page of each organisation ends somewhere; the merged page may not go past the earliest such end.
@@ -276,7 +300,7 @@ export async function searchSlots(
       (!search.serviceType || slot.serviceType.toLowerCase().startsWith(search.serviceType)),
   )
 
-  const included = await includedResources(matches, search, deps.book, members)
+  const included = await includedResources(matches, search, deps.book, members, practiceSearch.resources)
   const self = new URL(`${baseUrl}/Slot`)
   for (const [name, values] of Object.entries(query))
     for (const value of values) self.searchParams.append(name, value)
@@ -293,7 +317,7 @@ export async function searchSlots(
     // FHIR: the total counts every match; with more pages to come it is not known here.
     ...(next ? {} : { total: matches.length }),
     link,
-    ...(matches.length || included.length
+    ...(matches.length || included.length || practiceSearch.warnings.length
       ? {
           entry: [
             ...matches.map((slot) => ({
@@ -305,6 +329,11 @@ export async function searchSlots(
               fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
               search: { mode: 'include' as const },
               resource,
+            })),
+            // A practice that did not answer: its slots are missing, and the search says so.
+            ...practiceSearch.warnings.map((resource) => ({
+              search: { mode: 'outcome' as const },
+              resource: resource as { resourceType: string; id: string },
             })),
           ],
         }
@@ -318,6 +347,7 @@ async function includedResources(
   search: SlotSearch,
   book: AppointmentBook,
   members: Map<string, IcsRuntimeConfig['members'][number]>,
+  fromPractices: PublishedResource[] = [],
 ): Promise<{ resourceType: string; id: string; [key: string]: unknown }[]> {
   if (!search.include.schedule || slots.length === 0) return []
   const keys: Pick<PublishedResource, 'hostOds' | 'type' | 'id'>[] = []
@@ -334,9 +364,14 @@ async function includedResources(
     }
   }
   const order = { Schedule: 0, Practitioner: 1, Location: 2 }
-  const found = (await book.resources(keys)).sort(
-    (a, b) => order[a.type] - order[b.type] || a.id.localeCompare(b.id),
-  )
+  // A practice's Schedules, Practitioners and Locations came with its slots; the rest are in the table.
+  const practiceKeys = new Set(fromPractices.map((resource) => `${resource.type}/${resource.id}`))
+  const wanted = new Set(keys.map((key) => `${key.type}/${key.id}`))
+  const held = keys.filter((key) => !practiceKeys.has(`${key.type}/${key.id}`))
+  const found = [
+    ...(held.length ? await book.resources(held) : []),
+    ...fromPractices.filter((resource) => wanted.has(`${resource.type}/${resource.id}`)),
+  ].sort((a, b) => order[a.type] - order[b.type] || a.id.localeCompare(b.id))
   const organisations = search.include.organization
     ? unique(slots.map((slot) => slot.hostOds))
         .sort()

@@ -1,4 +1,5 @@
 import { bookAppointment } from '../../functions/appointments/appointments'
+import { appointmentPracticeOf } from '../../functions/appointments/practices'
 import { publishSlots } from '../../functions/appointments/publishing'
 import { DynamoDbAppointmentBook } from '../../functions/shared/appointments/DynamoDbAppointmentBook'
 import { FhirError } from '../../functions/shared/errors'
@@ -43,7 +44,10 @@ export async function publishDemoSlots(stack: LocalStack, progress: (line: strin
     purposeOfUse: 'directcare',
   })
   let published = 0
-  for (const ods of DEMO_SLOT_PUBLISHERS) {
+  // A practice on GP Connect Appointment Management serves its own slots (the sandbox provider
+  // does locally, the same fortnight): publishing them here too would offer each slot twice.
+  const publishers = DEMO_SLOT_PUBLISHERS.filter((ods) => !appointmentPracticeOf(ods, deps.ics))
+  for (const ods of publishers) {
     const publication = demoSlotPublication(ods, now)
     await publishSlots(publication, caller(ods), { correlationId: 'demo-seed' }, deps)
     published += publication.entry.filter((entry) => entry.resource.resourceType === 'Slot').length
@@ -65,6 +69,9 @@ export async function publishDemoSlots(stack: LocalStack, progress: (line: strin
   }
   await stack.bus.idle(30_000)
   progress(
-    `Published ${published} free slots at ${DEMO_SLOT_PUBLISHERS.join(' and ')} for the next fortnight, and the docs' example schedule`,
+    `Published ${published} free slots at ${publishers.join(' and ')} for the next fortnight, and the docs' example schedule` +
+      (publishers.length < DEMO_SLOT_PUBLISHERS.length
+        ? ` (${DEMO_SLOT_PUBLISHERS.filter((ods) => !publishers.includes(ods)).join(', ')}: GP Connect, slots from its sandbox provider)`
+        : ''),
   )
 }

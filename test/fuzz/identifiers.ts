@@ -150,6 +150,14 @@ export const appointmentIdLike: fc.Arbitrary<string> = fc.oneof(
       .map(({ slot, n }) => `${slot}.${n}`),
   },
   { weight: 2, arbitrary: fc.constantFrom(...DEMO_SLOT_IDS) },
+  // Appointments at Y90002, on GP Connect: passed through to its sandbox provider (appt-<n>), and near misses.
+  {
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.integer({ min: 1, max: 5 }).map((n) => `Y90002.appt-${n}`),
+      fc.constantFrom('Y90002.', 'Y90002..', 'Y90002.appt-0', 'Y90002.%2e', `Y90002.${'a'.repeat(70)}`),
+    ),
+  },
   {
     weight: 1,
     arbitrary: fc.constantFrom(

@@ -369,7 +369,7 @@ describe('nodeHttpTransport', () => {
     const result = await send('/Y90001/STU3/1/gpconnect/Patient/$gpc.getstructuredrecord')
 
     // Assess
-    expect(result).toEqual({ status: 200, body: '{"resourceType":"Bundle"}' })
+    expect(result).toEqual({ status: 200, body: '{"resourceType":"Bundle"}', headers: expect.any(Object) })
     expect(received[0]).toMatchObject({
       method: 'POST',
       url: '/Y90001/STU3/1/gpconnect/Patient/$gpc.getstructuredrecord',

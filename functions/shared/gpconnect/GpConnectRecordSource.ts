@@ -27,8 +27,8 @@ type Json = Record<string, unknown>
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** The Spine error code of a GP Connect OperationOutcome, if it carries a plausible one. */
-function spineCodeOf(body: unknown): string | undefined {
+/** The Spine error code of a GP Connect OperationOutcome, if it carries a plausible one (also for appointments). */
+export function spineCodeOf(body: unknown): string | undefined {
   if (!isObject(body) || body.resourceType !== 'OperationOutcome' || !Array.isArray(body.issue))
     return undefined
   const issue = body.issue[0]

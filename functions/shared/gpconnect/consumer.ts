@@ -100,7 +100,7 @@ export interface GpConnectHttpRequest {
 export type GpConnectTransport = (
   url: URL,
   request: GpConnectHttpRequest,
-) => Promise<{ status: number; body: string }>
+) => Promise<{ status: number; body: string; headers?: Record<string, string | string[] | undefined> }>
 
 /**
  * One keep-alive agent per scheme per container: a Lambda calls the same providers again
@@ -150,7 +150,11 @@ export const nodeHttpTransport: GpConnectTransport = (url, request) =>
           chunks.push(chunk)
         })
         answer.on('end', () =>
-          resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: answer.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: answer.headers,
+          }),
         )
         answer.on('error', reject)
         answer.on('aborted', () => reject(new Error('the answer broke off')))
@@ -170,6 +174,8 @@ export interface GpConnectCall {
   /** Path under the provider's FHIR service root, e.g. `/Patient/$gpc.getstructuredrecord`. */
   path: string
   body?: unknown
+  /** Further request headers the interaction needs (Appointment Management's `If-Match`). */
+  headers?: Record<string, string>
   requestedScope: RequestedScope
   consumer: Consumer
   signal: AbortSignal
@@ -184,6 +190,8 @@ export interface GpConnectAnswer {
   json: unknown
   /** The Ssp-TraceID this call carried (logged with the request id, to find it in the provider's logs). */
   traceId: string
+  /** The answer's ETag header, when it carried one (Appointment Management's version). */
+  etag?: string
 }
 
 /**
@@ -213,6 +221,7 @@ export async function callGpConnect(
       'Ssp-From': call.directory.consumerAsid ?? '',
       'Ssp-To': call.holder.asid,
       'Ssp-InteractionID': call.interactionId,
+      ...call.headers,
     },
     ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
   })
@@ -222,5 +231,6 @@ export async function callGpConnect(
   } catch {
     json = undefined
   }
-  return { status: answer.status, json, traceId }
+  const etag = answer.headers?.etag
+  return { status: answer.status, json, traceId, ...(typeof etag === 'string' ? { etag } : {}) }
 }

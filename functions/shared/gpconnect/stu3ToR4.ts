@@ -9,6 +9,7 @@
  */
 
 import { createHash } from 'node:crypto'
+import { CANCELLATION_REASON_URL } from '../../../schemas/fhir/Appointment'
 import { ukOffsetMinutes } from '../time'
 
 /** A FHIR resource as JSON. */
@@ -64,6 +65,10 @@ const R4_ELEMENTS: Record<string, string> = {
   OperationOutcome: 'issue',
   HealthcareService:
     'identifier active providedBy category type specialty location name comment extraDetails photo telecom coverageArea serviceProvisionCode eligibility program characteristic communication referralMethod appointmentRequired availableTime notAvailable availabilityExceptions endpoint',
+  Slot: 'identifier serviceCategory serviceType specialty appointmentType schedule status start end overbooked comment',
+  Schedule: 'identifier active serviceCategory serviceType specialty actor planningHorizon comment',
+  Appointment:
+    'identifier status cancelationReason serviceCategory serviceType specialty appointmentType reasonCode reasonReference priority description supportingInformation start end minutesDuration slot created comment patientInstruction basedOn participant requestedPeriod',
 }
 const R4_PRIMITIVES: Record<string, string> = {
   Patient:
@@ -91,6 +96,9 @@ const R4_PRIMITIVES: Record<string, string> = {
   DocumentReference: 'status docStatus date description',
   OperationOutcome: '',
   HealthcareService: 'active name comment extraDetails appointmentRequired availabilityExceptions',
+  Slot: 'status start end overbooked comment',
+  Schedule: 'active comment',
+  Appointment: 'status priority description start end minutesDuration created comment patientInstruction',
 }
 /** Elements R4 repeats (0..*): a provider that sends one as a single value gets it wrapped. */
 const R4_ARRAYS: Record<string, string> = {
@@ -123,6 +131,10 @@ const R4_ARRAYS: Record<string, string> = {
   OperationOutcome: 'issue',
   HealthcareService:
     'identifier category type specialty location telecom coverageArea serviceProvisionCode eligibility program characteristic communication referralMethod availableTime notAvailable endpoint',
+  Slot: 'identifier serviceCategory serviceType specialty',
+  Schedule: 'identifier serviceCategory serviceType specialty actor',
+  Appointment:
+    'identifier serviceCategory serviceType specialty reasonCode reasonReference supportingInformation slot basedOn participant requestedPeriod',
 }
 const COMMON_ELEMENTS = [
   'resourceType',
@@ -632,6 +644,24 @@ const MAPPERS: Record<string, (resource: Json) => Json> = {
               : {}),
           }
         : undefined,
+    }
+  },
+  // Appointment Management (GP Connect 1.6): Slot and Schedule differ only in serviceCategory
+  // (0..1 in STU3, 0..* in R4, wrapped by r4Only).
+  Slot: (r) => r,
+  Schedule: (r) => r,
+  Appointment: (r) => {
+    // STU3 has no cancellation reason: GP Connect carries it as an extension, R4 as cancelationReason.
+    const extensions = asArray(r.extension).filter(isObject)
+    const reason = extensions.find((extension) => extension.url === CANCELLATION_REASON_URL)
+    const others = extensions.filter((extension) => extension !== reason)
+    return {
+      ...r,
+      extension: others.length ? others : undefined,
+      cancelationReason: typeof reason?.valueString === 'string' ? { text: reason.valueString } : undefined,
+      reasonCode: r.reason,
+      reasonReference: r.indication,
+      basedOn: r.incomingReferral,
     }
   },
   HealthcareService: (r) => ({

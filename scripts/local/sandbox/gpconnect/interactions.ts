@@ -1,3 +1,4 @@
+import { appointmentInteractions } from './appointments'
 import type { SandboxInteraction } from './provider'
 import { structuredRecordInteraction } from './structuredRecord'
 
@@ -6,4 +7,7 @@ import { structuredRecordInteraction } from './structuredRecord'
  * capability calls (GP Connect Appointment Management: slot search, book, read, amend,
  * cancel), each in a file of its own beside this one.
  */
-export const SANDBOX_INTERACTIONS: readonly SandboxInteraction[] = [structuredRecordInteraction]
+export const SANDBOX_INTERACTIONS: readonly SandboxInteraction[] = [
+  structuredRecordInteraction,
+  ...appointmentInteractions,
+]

@@ -40,6 +40,8 @@ export interface SandboxAnswer {
   status: number
   body: unknown
   contentType?: string
+  /** Further answer headers (Appointment Management's ETag and Location). */
+  headers?: Record<string, string>
 }
 
 /** One GP Connect request as the sandbox saw it (for tests: what the consumer sent). */
@@ -303,9 +305,13 @@ export class GpConnectSandbox {
     provider.seen.push(seen)
     if (provider.seen.length > KEPT_REQUESTS) provider.seen.shift()
 
-    const interaction = this.interactions.find(
+    // One method and path may serve two interactions (amend and cancel are both PUT /Appointment/{id}).
+    const candidates = this.interactions.filter(
       (candidate) => candidate.method === method && candidate.path.test(path),
     )
+    const interaction =
+      candidates.find((candidate) => candidate.interactionId === headers['ssp-interactionid']) ??
+      candidates[0]
     const now = this.clock()
     let answer: SandboxAnswer
     if (!interaction)
@@ -321,7 +327,7 @@ export class GpConnectSandbox {
     return {
       status: answer.status,
       body: answer.body,
-      headers: { 'Content-Type': answer.contentType ?? JSON_TYPE['Content-Type'] },
+      headers: { ...answer.headers, 'Content-Type': answer.contentType ?? JSON_TYPE['Content-Type'] },
     }
   }
 

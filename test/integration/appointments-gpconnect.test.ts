@@ -1,0 +1,371 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { addDays, ukDate, ukWallClock } from '../../functions/shared/time'
+import { BOOKING_ORGANISATION_URL } from '../../schemas/fhir/Appointment'
+import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
+import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { bootStack, eventually, type RunningStack } from './harness'
+
+// The GP Connect pass-through against the sandbox provider (issue 11 item 5): the demo
+// directory says Demo Surgery South (Y90002) speaks GP Connect Appointment Management, so its
+// slots come from its sandbox provider and its appointments are booked, read, amended and
+// cancelled there, with the same answers and codes as slots held in the stack.
+
+/** The demo ICS's holder timeout (infra/ics/demo.json). */
+const HOLDER_TIMEOUT_MS = 2000
+const PRACTICE = 'Y90002'
+
+interface Resource {
+  resourceType: string
+  id: string
+  [key: string]: unknown
+}
+interface SearchBundle {
+  resourceType: 'Bundle'
+  entry?: { search: { mode: string }; resource: Resource }[]
+}
+interface Slot extends Resource {
+  start: string
+  end: string
+  schedule: { reference: string }
+}
+interface Appointment extends Resource {
+  status: string
+  meta: { versionId: string }
+  description: string
+  comment?: string
+  start: string
+  end: string
+  slot: { reference: string }[]
+  contained?: Resource[]
+  cancelationReason?: { text: string }
+  participant: { actor: { reference: string } }[]
+}
+
+let running: RunningStack
+let booker: string
+let practice: string
+let stranger: string
+const pool: Slot[] = []
+const locationOf = new Map<string, string>()
+const [indexedPatient, patientB, patientC] = testRangeNhsNumbers(100).slice(41, 44)
+const today = () => ukDate(new Date())
+
+const codeOf = (body: unknown) =>
+  (body as { issue?: { details?: { coding?: { code?: string }[] } }[] }).issue?.[0]?.details?.coding?.[0]
+    ?.code
+
+async function searchSlots(query: string, token = booker) {
+  const started = Date.now()
+  const response = await running.request(`/Slot?${query}`, { token })
+  return { status: response.status, body: (await response.json()) as SearchBundle, ms: Date.now() - started }
+}
+
+async function behave(behaviour: Record<string, unknown> | undefined) {
+  const response = await fetch(`${running.baseUrl}/_local/sandbox/gpconnect/${PRACTICE}/behaviour`, {
+    method: behaviour ? 'PUT' : 'DELETE',
+    headers: { 'Content-Type': 'application/json' },
+    ...(behaviour ? { body: JSON.stringify(behaviour) } : {}),
+  })
+  expect(response.status).toBe(200)
+}
+
+function takeSlot(): Slot {
+  const slot = pool.shift()
+  if (!slot) throw new Error('the sandbox fortnight ran out of free slots for this test file')
+  return slot
+}
+
+function appointmentFor(slot: Slot, patient: string = DEMO_PATIENTS.registered, bookingOds = 'NX001') {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Follow-up after urgent care visit',
+    start: slot.start,
+    end: slot.end,
+    slot: [{ reference: `Slot/${slot.id}` }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: ODS_CODE_SYSTEM, value: bookingOds }],
+        name: `Organisation ${bookingOds}`,
+        telecom: [{ system: 'phone', value: '0300 303 5678' }],
+      },
+    ],
+    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+    participant: [
+      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
+      { actor: { reference: `Location/${locationOf.get(slot.schedule.reference)}` }, status: 'accepted' },
+    ],
+  }
+}
+
+async function book(body: unknown, token = booker) {
+  const started = Date.now()
+  const response = await running.request('/Appointment', {
+    method: 'POST',
+    token,
+    headers: { 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify(body),
+  })
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Appointment,
+    ms: Date.now() - started,
+  }
+}
+
+async function read(id: string, token = booker) {
+  const response = await running.request(`/Appointment/${id}`, { token })
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Appointment }
+}
+
+async function put(id: string, body: unknown, ifMatch: string | undefined, token = booker) {
+  const response = await running.request(`/Appointment/${id}`, {
+    method: 'PUT',
+    token,
+    headers: { 'Content-Type': 'application/fhir+json', ...(ifMatch ? { 'If-Match': ifMatch } : {}) },
+    body: JSON.stringify(body),
+  })
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Appointment }
+}
+
+/** What the sandbox provider saw of the stack's GP Connect calls. */
+async function seenByPractice() {
+  const response = await fetch(`${running.baseUrl}/_local/sandbox/gpconnect/${PRACTICE}/requests`)
+  return (await response.json()) as { method: string; path: string; headers: Record<string, string> }[]
+}
+
+beforeAll(async () => {
+  running = await bootStack({ requestsPerMinute: 1_000_000 })
+  ;[booker, practice, stranger] = await Promise.all([
+    running.token('NX001', 'appointment.read appointment.write'),
+    running.token(PRACTICE, 'appointment.read appointment.write'),
+    running.token('RX9', 'appointment.read appointment.write'),
+  ])
+  const { body } = await searchSlots(
+    `status=free&start=ge${today()}&end=le${addDays(today(), 14)}&organization=${PRACTICE}&_include=Slot:schedule&_include:recurse=Schedule:actor:Location`,
+  )
+  const tomorrow = ukWallClock(addDays(today(), 1)).getTime()
+  for (const entry of body.entry ?? []) {
+    const resource = entry.resource
+    if (resource.resourceType === 'Schedule') {
+      const actors = resource.actor as { reference: string }[]
+      const location = actors.find((actor) => actor.reference.startsWith('Location/'))!.reference
+      locationOf.set(`Schedule/${resource.id}`, location.slice('Location/'.length))
+    }
+    if (resource.resourceType === 'Slot' && Date.parse((resource as Slot).start) >= tomorrow)
+      pool.push(resource as Slot)
+  }
+}, 120_000)
+afterAll(() => running?.stop())
+afterEach(() => behave(undefined))
+
+describe('GET /Slot with a practice on GP Connect Appointment Management', () => {
+  it("finds the practice's free slots from its GP Connect provider beside the slots held in the stack", async () => {
+    // Act
+    const { status, body } = await searchSlots(
+      `status=free&start=ge${today()}&end=le${addDays(today(), 7)}&_include=Slot:schedule` +
+        '&_include:recurse=Schedule:actor:Practitioner&_include:recurse=Schedule:actor:Location',
+    )
+    // Assess: both practices' slots, merged in start order, mapped to R4 with the ICS's ids
+    expect(status).toBe(200)
+    const slots = (body.entry ?? [])
+      .filter((entry) => entry.search.mode === 'match')
+      .map((entry) => entry.resource as Slot)
+    expect(new Set(slots.map((slot) => slot.id.split('.')[0]))).toEqual(new Set(['Y90001', PRACTICE]))
+    const starts = slots.map((slot) => Date.parse(slot.start))
+    expect(starts).toEqual([...starts].sort((a, b) => a - b))
+    const included = (body.entry ?? [])
+      .filter((entry) => entry.search.mode === 'include')
+      .map((entry) => entry.resource)
+    expect(included.map((resource) => `${resource.resourceType}/${resource.id}`)).toEqual(
+      expect.arrayContaining([
+        `Schedule/${PRACTICE}.gp`,
+        `Location/${PRACTICE}.surgery`,
+        `Practitioner/${PRACTICE}.gp`,
+        `Organization/${PRACTICE}`,
+      ]),
+    )
+    // …asked as a GP Connect consumer asks: Ssp-* headers and the search interaction
+    const call = (await seenByPractice()).findLast((request) => request.path === '/Slot')!
+    expect(call.headers['ssp-interactionid']).toBe('urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1')
+    expect(call.headers['ssp-to']).toBe('918999190002')
+    expect(call.headers.authorization).toMatch(/^Bearer .+\..+\.$/)
+  })
+
+  it('answers the other slots with an OperationOutcome warning when the practice does not answer in time', async () => {
+    // Prepare
+    await behave({ mode: 'slow', delayMs: 10_000 })
+    // Act
+    const { status, body, ms } = await searchSlots(
+      `status=free&start=ge${today()}&end=le${addDays(today(), 3)}`,
+    )
+    // Assess
+    expect(status).toBe(200)
+    expect(ms).toBeLessThan(HOLDER_TIMEOUT_MS + 1_500)
+    const outcome = (body.entry ?? []).find((entry) => entry.search.mode === 'outcome')?.resource
+    expect(outcome).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'warning',
+          code: 'timeout',
+          details: { coding: expect.arrayContaining([expect.objectContaining({ code: PRACTICE })]) },
+        },
+      ],
+    })
+    const matched = (body.entry ?? []).filter((entry) => entry.search.mode === 'match')
+    expect(matched.every((entry) => entry.resource.id.startsWith('Y90001.'))).toBe(true)
+  })
+
+  it('warns, and answers 200, when the practice fails', async () => {
+    await behave({ mode: 'failing' })
+    const { status, body } = await searchSlots(
+      `status=free&start=ge${today()}&end=le${addDays(today(), 3)}&organization=${PRACTICE}`,
+    )
+    expect(status).toBe(200)
+    expect(body.entry?.map((entry) => entry.search.mode)).toEqual(['outcome'])
+  })
+})
+
+describe('Booking, reading, amending and cancelling at a practice on GP Connect', () => {
+  it('books, reads, amends and cancels through the practice, with the same answers as slots held here', async () => {
+    // Book
+    const slot = takeSlot()
+    const booked = await book(appointmentFor(slot))
+    expect(booked.status, JSON.stringify(booked.body)).toBe(201)
+    expect(booked.headers.get('etag')).toBe('W/"1"')
+    expect(booked.headers.get('location')).toBe(`${running.baseUrl}/Appointment/${booked.body.id}`)
+    expect(booked.body.id.startsWith(`${PRACTICE}.`)).toBe(true)
+    expect(booked.body).toMatchObject({
+      status: 'booked',
+      slot: [{ reference: `Slot/${slot.id}` }],
+      start: slot.start,
+    })
+    // The slot is no longer offered
+    const after = await searchSlots(
+      `status=free&start=ge${today()}&end=le${addDays(today(), 14)}&organization=${PRACTICE}`,
+    )
+    expect(after.body.entry?.map((entry) => entry.resource.id)).not.toContain(slot.id)
+
+    // Read, by the booker and by the host practice; not by another organisation
+    const asBooker = await read(booked.body.id)
+    expect(asBooker.status).toBe(200)
+    expect(asBooker.body.description).toBe('Follow-up after urgent care visit')
+    expect((await read(booked.body.id, practice)).status).toBe(200)
+    expect((await read(booked.body.id, stranger)).status).toBe(403)
+
+    // Amend: If-Match required, stale refused, only description and comment
+    const amended = { ...asBooker.body, comment: 'Bring the discharge letter' }
+    expect((await put(booked.body.id, amended, undefined)).status).toBe(412)
+    const moved = await put(booked.body.id, { ...amended, start: slot.end }, 'W/"1"')
+    expect(moved.status).toBe(422)
+    expect(codeOf(moved.body)).toBe('INVALID_RESOURCE')
+    const ok = await put(booked.body.id, amended, 'W/"1"')
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200)
+    expect(ok.headers.get('etag')).toBe('W/"2"')
+    expect(ok.body.comment).toBe('Bring the discharge letter')
+    const stale = await put(booked.body.id, amended, 'W/"1"')
+    expect(stale.status).toBe(409)
+    expect(codeOf(stale.body)).toBe('FHIR_CONSTRAINT_VIOLATION')
+
+    // Cancel: the slot is free again at the practice
+    const cancelled = await put(
+      booked.body.id,
+      { ...ok.body, status: 'cancelled', cancelationReason: { text: 'Patient recovered' } },
+      'W/"2"',
+    )
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200)
+    expect(cancelled.body).toMatchObject({
+      status: 'cancelled',
+      cancelationReason: { text: 'Patient recovered' },
+    })
+    const again = await searchSlots(
+      `status=free&start=ge${today()}&end=le${addDays(today(), 14)}&organization=${PRACTICE}`,
+    )
+    expect(again.body.entry?.map((entry) => entry.resource.id)).toContain(slot.id)
+    // Every call went to the practice under its own interaction id
+    const interactions = (await seenByPractice()).map((request) => request.headers['ssp-interactionid'])
+    expect(interactions).toEqual(
+      expect.arrayContaining([
+        'urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1',
+        'urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1',
+        'urn:nhs:names:services:gpconnect:fhir:rest:update:appointment-1',
+        'urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1',
+      ]),
+    )
+  })
+
+  it('answers 409 DUPLICATE_REJECTED for a slot already taken at the practice', async () => {
+    const slot = takeSlot()
+    expect((await book(appointmentFor(slot, patientB))).status).toBe(201)
+    const second = await book(appointmentFor(slot, patientC))
+    expect(second.status).toBe(409)
+    expect(codeOf(second.body)).toBe('DUPLICATE_REJECTED')
+  })
+
+  it('answers 404 for an appointment the practice does not hold', async () => {
+    const { status, body } = await read(`${PRACTICE}.appt-999999`)
+    expect(status).toBe(404)
+    expect(codeOf(body)).toBe('NO_RECORD_FOUND')
+  })
+
+  it('publishes AppointmentBooked, so the index lists the practice as a holder, and audits the booking', async () => {
+    const { status, body } = await book(appointmentFor(takeSlot(), indexedPatient))
+    expect(status).toBe(201)
+    const pointer = await eventually(async () => {
+      const bundle = (await (
+        await running.request(
+          `/DocumentReference?subject:identifier=${NHS_NUMBER_SYSTEM}|${indexedPatient}`,
+          {
+            token: await running.token('NX001', 'record.read'),
+          },
+        )
+      ).json()) as SearchBundle
+      return bundle.entry?.find(
+        (entry) =>
+          (entry.resource.type as { coding: { code: string }[] }).coding[0]!.code === '749001000000101',
+      )?.resource
+    })
+    expect(pointer).toMatchObject({ custodian: { identifier: { value: PRACTICE } } })
+    const audit = (await (
+      await running.request(`/AuditEvent?patient=${indexedPatient}`, {
+        token: await running.token('NX001', 'audit.read'),
+      })
+    ).json()) as SearchBundle
+    expect(JSON.stringify(audit)).toContain(`Appointment/${body.id}`)
+  })
+
+  it('answers a clear 504 within the timeout when the practice does not answer a booking', async () => {
+    await behave({ mode: 'slow', delayMs: 10_000 })
+    const { status, body, ms } = await book(appointmentFor(takeSlot(), patientC))
+    expect(status).toBe(504)
+    expect(codeOf(body)).toBe('SERVICE_UNAVAILABLE')
+    expect(ms).toBeLessThan(HOLDER_TIMEOUT_MS + 1_500)
+  })
+
+  it('answers 502, never a 500, when the practice fails a booking', async () => {
+    await behave({ mode: 'garbage' })
+    const { status, body } = await book(appointmentFor(takeSlot(), patientC))
+    expect(status).toBe(502)
+    expect(codeOf(body)).toBe('SERVICE_UNAVAILABLE')
+  })
+
+  it("shows a restricted patient's booking organisation to the booker only", async () => {
+    // Prepare: the restricted patient's own practice books them at Y90002 (hides nothing from itself)
+    const slot = takeSlot()
+    const bookerToken = await running.token('Y90001', 'appointment.read appointment.write')
+    const booked = await book(appointmentFor(slot, DEMO_PATIENTS.restricted, 'Y90001'), bookerToken)
+    expect(booked.status, JSON.stringify(booked.body)).toBe(201)
+    // Act
+    const asHost = await read(booked.body.id, practice)
+    // Assess
+    expect(asHost.status).toBe(200)
+    expect(JSON.stringify(asHost.body)).not.toContain('Y90001')
+    expect((await read(booked.body.id, bookerToken)).body.contained?.[0]).toMatchObject({
+      identifier: [{ value: 'Y90001' }],
+    })
+  })
+})

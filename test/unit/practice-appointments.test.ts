@@ -1,0 +1,467 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { bookAppointment } from '../../functions/appointments/appointments'
+import { appointmentPracticeOf, practiceError } from '../../functions/appointments/practices'
+import { slotResource } from '../../functions/appointments/resources'
+import { searchSlots } from '../../functions/appointments/slotSearch'
+import type { AppointmentBook } from '../../functions/shared/appointments/AppointmentBook'
+import type { PracticeAppointments } from '../../functions/shared/appointments/PracticeAppointments'
+import { FhirError } from '../../functions/shared/errors'
+import type { EventPublisher } from '../../functions/shared/events'
+import {
+  practiceSlotsOf,
+  r4AppointmentOf,
+  stu3AppointmentOf,
+} from '../../functions/shared/gpconnect/GpConnectAppointments'
+import type { PatientDirectory } from '../../functions/shared/patients/PatientDirectory'
+import type { Caller } from '../../schemas/auth'
+import { BOOKING_ORGANISATION_URL, CANCELLATION_REASON_URL } from '../../schemas/fhir/Appointment'
+import type { IcsRuntimeConfig } from '../../schemas/ics-config'
+import { fhirR4SchemaErrors } from '../support/fhir-schema'
+
+// Practices on GP Connect Appointment Management (issue 11 item 5): the STU3 → R4 mapping of
+// their slots and appointments, and the fan-out of slot search and booking, with fakes.
+
+const EXAMPLES = join(__dirname, '../../../shared/examples/gpconnect/appointments')
+const haveExamples = existsSync(EXAMPLES)
+const example = (name: string) => JSON.parse(readFileSync(join(EXAMPLES, name), 'utf8')) as unknown
+
+const ics = {
+  ics: 'demo',
+  members: [
+    { ods: 'Y90001', name: 'Demo Surgery North', role: 'gp-practice' },
+    { ods: 'Y90002', name: 'Demo Surgery South', role: 'gp-practice' },
+    { ods: 'NX001', name: 'Demo Urgent Care', role: 'urgent-care' },
+  ],
+  directory: {
+    consumerAsid: '200000009001',
+    holderTimeoutMs: 100,
+    holders: [
+      {
+        ods: 'Y90002',
+        protocol: 'gpconnect-1.6-stu3',
+        endpoint: 'https://gpc.example.nhs.uk/Y90002/STU3/1/gpconnect',
+        asid: '918999190002',
+        interactions: ['structured-record', 'appointment-management'],
+      },
+    ],
+  },
+} as unknown as IcsRuntimeConfig
+
+const caller: Caller = {
+  sub: 'clinician',
+  organisation: 'NX001',
+  ics: 'demo',
+  scopes: new Set(['appointment.read', 'appointment.write']),
+  purposeOfUse: 'directcare',
+} as Caller
+
+/** A GP Connect free-slot searchset of the project's own (the shape of GP Connect's example). */
+const searchset = {
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: [
+    {
+      resource: {
+        resourceType: 'Slot',
+        id: '1584',
+        meta: { versionId: '7' },
+        extension: [
+          {
+            url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2',
+            valueCode: 'Telephone',
+          },
+        ],
+        serviceType: [{ text: 'General GP Appointment' }],
+        schedule: { reference: 'Schedule/14' },
+        status: 'free',
+        start: '2027-06-15T11:30:00+01:00',
+        end: '2027-06-15T11:40:00+01:00',
+      },
+    },
+    {
+      resource: {
+        resourceType: 'Schedule',
+        id: '14',
+        extension: [
+          {
+            url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-PractitionerRole-1',
+            valueCodeableConcept: {
+              coding: [
+                { system: 'https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1', code: 'R0260' },
+              ],
+            },
+          },
+        ],
+        serviceCategory: { text: 'General GP Appointments' },
+        actor: [{ reference: 'Location/17' }, { reference: 'Practitioner/2' }],
+      },
+    },
+    { resource: { resourceType: 'Location', id: '17', name: 'The Surgery' } },
+    { resource: { resourceType: 'Practitioner', id: '2', name: [{ family: 'Black' }] } },
+  ],
+}
+// Compiling HL7's R4 schema takes seconds: once, before the tests' own time starts.
+beforeAll(() => {
+  fhirR4SchemaErrors({ resourceType: 'Basic', code: { text: 'warm-up' } })
+}, 120_000)
+
+const WINDOW = { from: '2027-06-14T23:00:00.000Z', to: '2027-06-28T22:59:59.999Z' }
+
+describe('practiceSlotsOf (GP Connect free slots, STU3 → this stack’s slots)', () => {
+  it('maps a free slot with its schedule into the ICS’s ids, answered exactly as a slot held here', () => {
+    // Act
+    const mapped = practiceSlotsOf('Y90002', searchset, WINDOW, new Date('2027-06-01T00:00:00Z'))
+    // Assess
+    expect(mapped.kind).toBe('answered')
+    if (mapped.kind !== 'answered') return
+    expect(mapped.slots).toEqual([
+      expect.objectContaining({
+        id: 'Y90002.1584',
+        hostOds: 'Y90002',
+        scheduleId: 'Y90002.14',
+        start: '2027-06-15T10:30:00.000Z',
+        locationId: 'Y90002.17',
+        practitionerId: 'Y90002.2',
+        deliveryChannel: 'Telephone',
+        serviceCategory: 'General GP Appointments',
+        practitionerRole: expect.objectContaining({ code: 'R0260' }),
+        version: 7,
+      }),
+    ])
+    const slot = slotResource(mapped.slots[0]!)
+    expect(slot).toMatchObject({
+      id: 'Y90002.1584',
+      start: '2027-06-15T11:30:00+01:00',
+      schedule: { reference: 'Schedule/Y90002.14' },
+    })
+    expect(fhirR4SchemaErrors(slot)).toEqual([])
+    const schedule = mapped.resources.find((resource) => resource.type === 'Schedule')!.resource
+    expect(schedule).toMatchObject({
+      id: 'Y90002.14',
+      serviceCategory: [{ text: 'General GP Appointments' }],
+      actor: [{ reference: 'Location/Y90002.17' }, { reference: 'Practitioner/Y90002.2' }],
+    })
+    for (const { resource } of mapped.resources) expect(fhirR4SchemaErrors(resource)).toEqual([])
+  })
+
+  it('leaves out busy slots, slots outside the window and slots whose schedule did not come', () => {
+    const entry = searchset.entry
+    const busy = { resource: { ...entry[0]!.resource, id: 'busy', status: 'busy' } }
+    const late = {
+      resource: {
+        ...entry[0]!.resource,
+        id: 'late',
+        start: '2027-07-15T11:30:00+01:00',
+        end: '2027-07-15T11:40:00+01:00',
+      },
+    }
+    const orphan = {
+      resource: { ...entry[0]!.resource, id: 'orphan', schedule: { reference: 'Schedule/99' } },
+    }
+    const mapped = practiceSlotsOf(
+      'Y90002',
+      { ...searchset, entry: [...entry, busy, late, orphan] },
+      WINDOW,
+      new Date(),
+    )
+    expect(mapped.kind === 'answered' && mapped.slots.map((slot) => slot.id)).toEqual(['Y90002.1584'])
+  })
+
+  it('calls anything but a searchset Bundle invalid', () => {
+    expect(practiceSlotsOf('Y90002', { resourceType: 'OperationOutcome' }, WINDOW, new Date())).toMatchObject(
+      {
+        kind: 'failed',
+        failure: 'invalid',
+      },
+    )
+  })
+
+  it.skipIf(!haveExamples)("maps GP Connect's published free-slot example (../shared)", () => {
+    const mapped = practiceSlotsOf(
+      'Y90002',
+      example('search_for_free_slots_response_example.json'),
+      { from: '2016-08-14T00:00:00.000Z', to: '2016-08-28T00:00:00.000Z' },
+      new Date(),
+    )
+    expect(mapped.kind === 'answered' && mapped.slots.length).toBeGreaterThan(0)
+    if (mapped.kind === 'answered')
+      for (const slot of mapped.slots) expect(fhirR4SchemaErrors(slotResource(slot))).toEqual([])
+  })
+})
+
+describe('r4AppointmentOf and stu3AppointmentOf (Appointment, STU3 ↔ R4)', () => {
+  const stu3 = {
+    resourceType: 'Appointment',
+    id: '9',
+    meta: { versionId: '3' },
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+        name: 'Demo Urgent Care',
+      },
+    ],
+    extension: [
+      { url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } },
+      { url: CANCELLATION_REASON_URL, valueString: 'Patient recovered' },
+    ],
+    status: 'cancelled',
+    serviceCategory: { text: 'General GP Appointments' },
+    reason: [{ text: 'Review' }],
+    description: 'Follow-up',
+    start: '2027-06-15T11:30:00+01:00',
+    end: '2027-06-15T11:40:00+01:00',
+    slot: [{ reference: 'Slot/1584' }],
+    participant: [
+      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
+      { actor: { reference: 'Location/17' }, status: 'accepted' },
+    ],
+  }
+
+  it('maps a practice’s STU3 Appointment to valid R4 with the ICS’s ids and R4’s cancelationReason', () => {
+    // Act
+    const r4 = r4AppointmentOf('Y90002', stu3)!
+    // Assess
+    expect(r4).toMatchObject({
+      id: 'Y90002.9',
+      meta: { versionId: '3' },
+      status: 'cancelled',
+      cancelationReason: { text: 'Patient recovered' },
+      serviceCategory: [{ text: 'General GP Appointments' }],
+      reasonCode: [{ text: 'Review' }],
+      slot: [{ reference: 'Slot/Y90002.1584' }],
+      participant: [
+        { actor: { reference: 'Patient/9000000009' } },
+        { actor: { reference: 'Location/Y90002.17' } },
+      ],
+    })
+    expect(JSON.stringify(r4.extension)).not.toContain(CANCELLATION_REASON_URL)
+    expect(fhirR4SchemaErrors(r4)).toEqual([])
+  })
+
+  it('sends a consumer’s R4 Appointment back in STU3 with the practice’s own ids', () => {
+    const back = stu3AppointmentOf('Y90002', r4AppointmentOf('Y90002', stu3)!)
+    expect(back).toMatchObject({
+      id: '9',
+      serviceCategory: { text: 'General GP Appointments' },
+      slot: [{ reference: 'Slot/1584' }],
+      participant: [{ actor: { reference: 'Patient/9000000009' } }, { actor: { reference: 'Location/17' } }],
+      extension: expect.arrayContaining([{ url: CANCELLATION_REASON_URL, valueString: 'Patient recovered' }]),
+    })
+    expect(back).not.toHaveProperty('cancelationReason')
+    expect(back).not.toHaveProperty('meta')
+  })
+
+  it.skipIf(!haveExamples)("maps GP Connect's published booking answer (../shared) to valid R4", () => {
+    const r4 = r4AppointmentOf('Y90002', example('book_appt_response_example.json'))!
+    expect(r4.id).toBe('Y90002.9')
+    expect(fhirR4SchemaErrors(r4)).toEqual([])
+  })
+})
+
+/** A fake practice: answers from `slots`, or as `behaviour` says. */
+function fakePractices(
+  behaviour: 'normal' | 'silent' | 'failing' | 'taken',
+): PracticeAppointments & { calls: string[] } {
+  const calls: string[] = []
+  const never = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+  return {
+    calls,
+    async freeSlots(practice, _window, context) {
+      calls.push(`slots ${practice.ods}`)
+      if (behaviour === 'silent') {
+        await never(context.signal).catch(() => undefined)
+        return { kind: 'failed', failure: 'timeout', detail: 'no answer in time' }
+      }
+      if (behaviour === 'failing') return { kind: 'failed', failure: 'error', detail: 'answered 500' }
+      return practiceSlotsOf(practice.ods, searchset, WINDOW, new Date())
+    },
+    async book(practice, appointment) {
+      calls.push(`book ${practice.ods}`)
+      if (behaviour === 'taken') return { kind: 'refused', status: 409, code: 'DUPLICATE_REJECTED' }
+      const booked = r4AppointmentOf(practice.ods, {
+        ...stu3AppointmentOf(practice.ods, appointment),
+        id: '9',
+        meta: { versionId: '1' },
+      })!
+      return { kind: 'answered', appointment: booked, version: '1' }
+    },
+    read: async () => ({ kind: 'refused', status: 404 }),
+    update: async () => ({ kind: 'refused', status: 404 }),
+  }
+}
+
+const emptyBook = {
+  publishers: async () => [{ hostOds: 'Y90001', lastEnd: '2099-01-01T00:00:00.000Z' }],
+  openSlots: async () => ({ slots: [] }),
+  resources: async () => [],
+} as unknown as AppointmentBook
+
+describe('searchSlots with a practice on GP Connect', () => {
+  const query = {
+    status: ['free'],
+    start: ['ge2027-06-15'],
+    end: ['le2027-06-20'],
+    _include: ['Slot:schedule'],
+  }
+
+  it('asks the practice beside the slots held here and answers its slots as its own', async () => {
+    const practices = fakePractices('normal')
+    const bundle = await searchSlots(query, 'https://api.example', {
+      book: emptyBook,
+      clock: () => new Date(),
+      ics,
+      practices,
+      caller,
+    })
+    expect(practices.calls).toEqual(['slots Y90002'])
+    expect(
+      bundle.entry?.map(
+        (entry) =>
+          `${entry.search?.mode} ${entry.resource.resourceType}/${(entry.resource as unknown as { id: string }).id}`,
+      ),
+    ).toEqual(['match Slot/Y90002.1584', 'include Schedule/Y90002.14', 'include Organization/Y90002'])
+  })
+
+  it('adds an OperationOutcome warning, within the holder timeout, when the practice does not answer', async () => {
+    const started = Date.now()
+    const bundle = await searchSlots(query, 'https://api.example', {
+      book: emptyBook,
+      clock: () => new Date(),
+      ics,
+      practices: fakePractices('silent'),
+      caller,
+    })
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(bundle.entry).toEqual([
+      expect.objectContaining({
+        search: { mode: 'outcome' },
+        resource: expect.objectContaining({
+          resourceType: 'OperationOutcome',
+          issue: [expect.objectContaining({ severity: 'warning', code: 'timeout' })],
+        }),
+      }),
+    ])
+  })
+
+  it('asks no practice when the search names only organisations held here', async () => {
+    const practices = fakePractices('normal')
+    await searchSlots({ ...query, organization: ['Y90001'] }, 'https://api.example', {
+      book: emptyBook,
+      clock: () => new Date(),
+      ics,
+      practices,
+      caller,
+    })
+    expect(practices.calls).toEqual([])
+  })
+})
+
+describe('bookAppointment at a practice on GP Connect', () => {
+  const patients = {
+    read: async (nhsNumber: string) => ({
+      kind: 'found',
+      patient: {
+        resourceType: 'Patient',
+        id: nhsNumber,
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+      },
+    }),
+  } as unknown as PatientDirectory
+  const appointment = {
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Follow-up',
+    start: '2099-06-15T11:30:00+01:00',
+    end: '2099-06-15T11:40:00+01:00',
+    slot: [{ reference: 'Slot/Y90002.1584' }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+        name: 'Demo Urgent Care',
+        telecom: [{ system: 'phone', value: '0300 303 5678' }],
+      },
+    ],
+    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+    participant: [
+      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
+      { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
+    ],
+  }
+  const deps = (practices: PracticeAppointments, published: unknown[]) => ({
+    book: {} as AppointmentBook,
+    publisher: {
+      publish: async (events: unknown[]) => void published.push(...events),
+    } as unknown as EventPublisher,
+    clock: () => new Date('2027-01-01T00:00:00Z'),
+    ics,
+    patients,
+    practices,
+  })
+
+  it('books at the practice and publishes AppointmentBooked naming it as the host', async () => {
+    const published: { detailType: string; data: Record<string, unknown> }[] = []
+    const answer = await bookAppointment(
+      appointment,
+      caller,
+      { requestId: 'r1', correlationId: 'c1' },
+      deps(fakePractices('normal'), published),
+    )
+    expect(answer.appointment.id).toBe('Y90002.9')
+    expect(answer.etag).toBe('W/"1"')
+    expect(answer.audit).toEqual([
+      { patient: '9000000009', action: 'C', entities: ['Appointment/Y90002.9', 'Slot/Y90002.1584'] },
+    ])
+    expect(published).toEqual([
+      expect.objectContaining({
+        detailType: 'AppointmentBooked',
+        data: expect.objectContaining({ hostOds: 'Y90002', bookingOds: 'NX001', appointmentId: 'Y90002.9' }),
+      }),
+    ])
+  })
+
+  it('answers 409 DUPLICATE_REJECTED when the practice says the slot is taken, and publishes nothing', async () => {
+    const published: unknown[] = []
+    const error = await bookAppointment(
+      appointment,
+      caller,
+      { requestId: 'r2', correlationId: 'c2' },
+      deps(fakePractices('taken'), published),
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(FhirError)
+    expect(error).toMatchObject({ code: 'DUPLICATE_REJECTED', status: 409 })
+    expect(published).toEqual([])
+  })
+})
+
+describe('practiceError', () => {
+  const practice = appointmentPracticeOf('Y90002', ics)!
+  it('keeps GP Connect codes, and answers 504 / 502 (never 500) when the practice gives nothing usable', () => {
+    expect(
+      practiceError({ kind: 'refused', status: 422, code: 'INVALID_RESOURCE' }, practice, ics, 'x'),
+    ).toMatchObject({ status: 422, code: 'INVALID_RESOURCE' })
+    expect(practiceError({ kind: 'refused', status: 404 }, practice, ics, 'x')).toMatchObject({
+      status: 404,
+      code: 'NO_RECORD_FOUND',
+    })
+    expect(
+      practiceError({ kind: 'failed', failure: 'timeout', detail: '' }, practice, ics, 'x'),
+    ).toMatchObject({ status: 504, code: 'SERVICE_UNAVAILABLE' })
+    expect(
+      practiceError({ kind: 'failed', failure: 'invalid', detail: 'not FHIR' }, practice, ics, 'x'),
+    ).toMatchObject({ status: 502 })
+    expect(
+      practiceError({ kind: 'refused', status: 403, code: 'ACCESS DENIED' }, practice, ics, 'x'),
+    ).toMatchObject({ status: 502 })
+  })
+  it('only lists practices whose directory entry names Appointment Management', () => {
+    expect(appointmentPracticeOf('Y90001', ics)).toBeUndefined()
+    expect(appointmentPracticeOf('Y90002', ics)?.asid).toBe('918999190002')
+  })
+})
