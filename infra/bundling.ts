@@ -20,7 +20,11 @@ export const bundleSettings = {
 
 /** The ICS config compiled into a bundle (see functions/shared/ics.ts). */
 export function icsDefine(config: IcsConfig): Record<string, string> {
-  return { 'process.env.ICS_CONFIG': JSON.stringify(JSON.stringify(runtimeConfigOf(config))) }
+  return {
+    'process.env.ICS_CONFIG': JSON.stringify(JSON.stringify(runtimeConfigOf(config))),
+    // A literal the minifier can fold, so the PDS clients this ICS does not use drop out.
+    'process.env.JOINUP_PDS_SOURCE': JSON.stringify(config.pds.source),
+  }
 }
 
 /**

@@ -48,7 +48,6 @@ export async function followUpAppointmentEvent(
 }
 
 let book: AppointmentBook | undefined
-const processor = new BatchProcessor(EventType.SQS)
 
 /** The FollowUpAppointments rule's consumer; failed records go back (and in the end to the DLQ). */
 export const followUpAppointmentEvents = (event: SQSEvent, context: Context) =>
@@ -64,6 +63,8 @@ export const followUpAppointmentEvents = (event: SQSEvent, context: Context) =>
         outcome,
       })
     },
-    processor,
+    // One processor per invocation: it keeps the batch's state, and the local runtime runs
+    // batches of one rule concurrently in one process (Lambda never does).
+    new BatchProcessor(EventType.SQS),
     { context },
   )

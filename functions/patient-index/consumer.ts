@@ -11,7 +11,6 @@ import { applyHolderEvent } from './apply'
 let index: PatientIndex | undefined
 const indexOf = () => (index ??= new DynamoDbPatientIndex())
 
-const processor = new BatchProcessor(EventType.SQS)
 
 /** Applies record-holder events from the rule's queue; failed records go back (and in the end to the DLQ). */
 export const applyHolderEvents = withMetrics((event: SQSEvent, context: Context) =>
@@ -36,7 +35,9 @@ export const applyHolderEvents = withMetrics((event: SQSEvent, context: Context)
         throw error
       }
     },
-    processor,
+    // One processor per invocation: it keeps the batch's state, and the local runtime runs
+    // batches of one rule concurrently in one process (Lambda never does).
+    new BatchProcessor(EventType.SQS),
     { context },
   ),
 )

@@ -131,8 +131,9 @@ describe('wildcard search (security review finding 1)', () => {
             scoreExact(criteria, { family: name, given: [name], birthDate: '1980-01-01' })
           const elapsed = performance.now() - started
 
-          // Assess: generous for a loaded 2-core machine; the old RegExp took seconds to hours here
-          expect(elapsed).toBeLessThan(250)
+          // Assess: generous for a 2-core machine at load 12 (GC pauses included: 277 ms was seen
+          // under 250); the old RegExp took seconds to hours here (the review's 32 stars: 22 s)
+          expect(elapsed).toBeLessThan(1_000)
         },
       ),
       { numRuns: 300 },

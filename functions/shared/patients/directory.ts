@@ -21,7 +21,9 @@ let directory: PatientDirectory | undefined
 export function patientDirectory(): PatientDirectory {
   if (!directory) {
     const pds = currentIcs().pds
-    if (pds.source === 'ics-cache') {
+    // JOINUP_PDS_SOURCE is compiled into cloud bundles (infra/bundling.ts): an ICS on its own
+    // copy of PDS then ships no national PDS client, token exchange or key handling at all.
+    if (process.env.JOINUP_PDS_SOURCE === 'ics-cache' || pds.source === 'ics-cache') {
       directory = new CachedPatientDirectory(new DynamoDbPatientCache())
     } else {
       const tokens = new NhsApiPlatformTokens({
