@@ -71,7 +71,7 @@ export const mutationModules = {
   'untrusted-endpoint': {
     why: 'URLs callers hand us: a wrong line lets a pointer or subscription aim at a private or metadata address',
     mutate: ['functions/shared/untrustedEndpoint.ts'],
-    tests: ['test/unit/untrusted-endpoint.test.ts'],
+    tests: ['test/unit/untrusted-endpoint.test.ts', 'test/unit/untrusted-endpoint-load.test.ts'],
   },
   'gpc-parameters': {
     why: 'GP Connect structured record parameters: a wrong line returns record areas or dates the caller did not ask for',
