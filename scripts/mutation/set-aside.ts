@@ -417,6 +417,38 @@ export const setAsideMutants: readonly SetAsideMutant[] = [
     why: 'the guard of `start > end`: a comparison with an undefined bound is false',
   },
 
+  {
+    file: 'functions/record-retrieval/parameters.ts',
+    mutator: 'ConditionalExpression',
+    original: "typeof value !== 'string' || !WHOLE_DATE.test(value)",
+    replacement: 'false',
+    kind: 'equivalent',
+    why: 'isWholeDate ends with `toISOString().slice(0, 10) === value`, true only for a string that is exactly yyyy-mm-dd, so the type and pattern checks before it decide nothing alone',
+  },
+  {
+    file: 'functions/record-retrieval/parameters.ts',
+    mutator: 'ConditionalExpression',
+    original: "typeof value !== 'string'",
+    replacement: 'false',
+    kind: 'equivalent',
+    why: 'a value that is not a string never equals the round-tripped date string (`=== value`), so it is still refused',
+  },
+  {
+    file: 'functions/record-retrieval/parameters.ts',
+    mutator: 'LogicalOperator',
+    original: "typeof value !== 'string' || !WHOLE_DATE.test(value)",
+    replacement: "typeof value !== 'string' && !WHOLE_DATE.test(value)",
+    kind: 'equivalent',
+    why: 'as above: the round-trip comparison refuses whatever these checks let through',
+  },
+  {
+    file: 'functions/record-retrieval/parameters.ts',
+    mutator: 'ConditionalExpression',
+    original: "typeof identifier.value !== 'string'",
+    replacement: 'false',
+    kind: 'equivalent',
+    why: 'isValidNhsNumber reads the digits by index, which a number does not have (NaN sum), so a numeric NHS number is still refused with the same 400',
+  },
   // functions/shared/time.ts: isCalendarDate. A date that does not exist rolls over in
   // Date.UTC, and a roll-over always changes the month and the day (years before 100 are
   // caught by the year), so either of those two checks alone suffices.
