@@ -3,6 +3,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/
 import {
   DynamoDbPatientIndex,
   holderKey,
+  indexItemOf,
   patientKey,
 } from '../../functions/shared/patient-index/DynamoDbPatientIndex'
 import type { HolderEntry } from '../../functions/shared/patient-index/HolderEntry'
@@ -59,14 +60,9 @@ function entryOf(nhsNumber: string, patient: number, holding: number): HolderEnt
   }
 }
 
-/** The item DynamoDbPatientIndex.save(entry, 0) writes: same keys, same attributes. */
+/** The item DynamoDbPatientIndex.save(entry, 0) writes: the adapter's own layout. */
 function itemOf(entry: HolderEntry): Record<string, unknown> {
-  return {
-    ...entry,
-    version: 1,
-    pk: patientKey(entry.nhsNumber),
-    sk: holderKey(entry.holderOds, entry.recordType.code),
-  }
+  return { ...indexItemOf(entry, 1) }
 }
 
 interface SizedIndex {

@@ -9,6 +9,9 @@
  * CIDR ranges all happen in `compileEventPattern`; `matches` only walks the event.
  */
 
+// The same linear *-matcher as PDS wildcard search: no backtracking whatever the pattern.
+import { wildcardMatches } from '../../functions/shared/patients/matching'
+
 /** Thrown for every pattern AWS rejects with `InvalidEventPatternException`. */
 export class InvalidEventPatternError extends Error {
   constructor(message: string) {
@@ -422,7 +425,7 @@ function compileMatchExpression(node: ObjectNode, where: string): CompiledValue 
     }
     case 'wildcard': {
       const wildcard = parseWildcard(operand, 'wildcard', where)
-      return { test: (value) => typeof value === 'string' && globMatches(wildcard.segments, value), wildcard }
+      return { test: (value) => typeof value === 'string' && wildcardMatches(wildcard, value), wildcard }
     }
     case 'numeric':
       return { test: compileNumeric(operand, where) }
@@ -549,7 +552,7 @@ function excludeMatching(operator: AnythingButOperator, operand: PatternNode, wh
       folded.some((alternatives) => reachForward(value, alternatives).includes(value.length))
   } else {
     const globs = items.map((item) => parseWildcard(item, label, where).segments)
-    excluded = (value) => globs.some((segments) => globMatches(segments, value))
+    excluded = (value) => globs.some((segments) => wildcardMatches({ segments }, value))
   }
   // Only a string can start, end or case-fold like the excluded text, so every other leaf matches.
   return (value) => typeof value !== 'string' || !excluded(value)
@@ -733,25 +736,6 @@ function parseWildcard(operand: PatternNode, label: string, where: string): Wild
   }
   segments.push(literal)
   return { source, segments, tokens }
-}
-
-function globMatches(segments: readonly string[], value: string): boolean {
-  const first = segments[0] ?? ''
-  if (segments.length === 1) return value === first
-  const last = segments[segments.length - 1] ?? ''
-  if (value.length < first.length + last.length || !value.startsWith(first) || !value.endsWith(last)) {
-    return false
-  }
-  // Leftmost placement of each inner literal is always safe for *-only globs, and linear in the value.
-  let position = first.length
-  const end = value.length - last.length
-  for (let index = 1; index < segments.length - 1; index++) {
-    const segment = segments[index] ?? ''
-    const found = value.indexOf(segment, position)
-    if (found < 0 || found + segment.length > end) return false
-    position = found + segment.length
-  }
-  return true
 }
 
 // AWS refuses rules whose wildcards are too complex. Event Ruler's MachineComplexityEvaluator measures,

@@ -94,11 +94,13 @@ export function localGuard(host: string, port: () => number): LocalGuard {
   let allowed: Set<string> | undefined
   let allowedFor = -1
   const allowedHosts = () => {
-    if (allowedFor !== port()) {
-      allowed = allowedHostsOf(host, port())
-      allowedFor = port()
+    const current = port()
+    // A closing server reports no address (0): requests still in flight keep its bound port.
+    if (current !== 0 && allowedFor !== current) {
+      allowed = allowedHostsOf(host, current)
+      allowedFor = current
     }
-    return allowed!
+    return allowed ?? new Set<string>()
   }
   return {
     refusalOf(request, options = {}) {

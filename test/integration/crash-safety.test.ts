@@ -1,10 +1,8 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
-import { type AddressInfo, createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import {
   CreateTableCommand,
@@ -23,6 +21,7 @@ import { RECORD_TYPES, type RecordType } from '../../schemas/fhir/recordTypes'
 import { type DevKeys, loadOrCreateDevKeys, mintToken } from '../../scripts/local/dev-keys'
 import { startLocalDynamoDb } from '../../scripts/local/dynamodb'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
+import { CrashableProcess, freePort } from '../support/crash'
 import { knownToPds } from '../support/pds'
 
 // Crash safety (issue 5, item 7; the guarantee is written down in CRASH-SAFETY.md beside
@@ -57,118 +56,12 @@ const READ_WORKERS = 6
  */
 const KILL_AFTER = { registrations: 200, reads: 100, deadlineMs: 30_000 }
 
-const running = new Set<CrashableProcess>()
 const dataDirs: string[] = []
 
 afterAll(async () => {
-  await Promise.all([...running].map((stack) => stack.crash()))
-  running.clear()
+  await CrashableProcess.crashAll()
   await Promise.all(dataDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
 })
-
-/** A child process that the test kills with SIGKILL: `npm start`, or a small writer script. */
-class CrashableProcess {
-  private output = ''
-  private readonly waiters = new Set<() => void>()
-  private readonly exited: Promise<void>
-
-  private constructor(private readonly child: ChildProcessByStdio<null, Readable, Readable>) {
-    const take = (chunk: string) => {
-      this.output += chunk
-      for (const waiter of this.waiters) waiter()
-    }
-    child.stdout.setEncoding('utf8').on('data', take)
-    child.stderr.setEncoding('utf8').on('data', take)
-    this.exited = new Promise((resolve) =>
-      child.once('exit', () => {
-        for (const waiter of this.waiters) waiter()
-        resolve()
-      }),
-    )
-  }
-
-  /** `node --import tsx <args>` in the repository, with `env` on top of this process's environment. */
-  static run(args: string[], env: Record<string, string>): CrashableProcess {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
-    // Node reads an extra CA bundle at start-up; the children talk to loopback only.
-    delete childEnv.NODE_EXTRA_CA_CERTS
-    // `node --import tsx`, not `npx tsx`: one process, so SIGKILL reaches the code under test itself.
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: REPO_ROOT,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const started = new CrashableProcess(child)
-    running.add(started)
-    return started
-  }
-
-  /** `npm start` (scripts/start.ts) on `port` with DATA_DIR. */
-  static stack(dataDir: string, port: number): CrashableProcess {
-    return CrashableProcess.run(['scripts/start.ts'], {
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      ICS,
-      HOST: '127.0.0.1',
-    })
-  }
-
-  /** Complete output lines starting with `prefix`, prefix removed. */
-  lines(prefix: string): string[] {
-    // Complete lines only: the last one may have been cut off by the kill.
-    return this.output
-      .slice(0, this.output.lastIndexOf('\n') + 1)
-      .split('\n')
-      .filter((line) => line.startsWith(prefix))
-      .map((line) => line.slice(prefix.length))
-  }
-
-  /** Resolves once `holds(output)`; rejects if the process exits first or the time runs out. */
-  waitUntil(holds: (output: string) => boolean, what: string, timeoutMs = 25_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs)
-      const settle = (error?: Error) => {
-        clearTimeout(timer)
-        this.waiters.delete(check)
-        if (error) reject(new Error(`${error.message}; output so far:\n${this.output.slice(-3000)}`))
-        else resolve()
-      }
-      const check = () => {
-        if (holds(this.output)) settle()
-        else if (this.child.exitCode !== null || this.child.signalCode !== null)
-          settle(new Error(`the process exited before ${what}`))
-      }
-      this.waiters.add(check)
-      check()
-    })
-  }
-
-  /** The first match of `pattern` in the output, once there is one. */
-  async waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
-    await this.waitUntil((output) => pattern.test(output), String(pattern), timeoutMs)
-    return this.output.match(pattern)!
-  }
-
-  /** The base URL once the stack prints "API:   <url>". */
-  async ready(): Promise<string> {
-    return (await this.waitFor(/API: +(http:\/\/\S+)/))[1]!
-  }
-
-  /** SIGKILL: no shutdown hook runs, nothing is flushed; then waits for the process to be gone. */
-  async crash(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
-    await this.exited
-    running.delete(this)
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function freshDataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'joinup-crash-'))
@@ -508,7 +401,7 @@ describe('a SIGKILL in the middle of concurrent writes, with DATA_DIR', () => {
   beforeAll(async () => {
     // Prepare: a first start on an empty DATA_DIR (it seeds), tokens from the dev key it made there
     dataDir = await freshDataDir()
-    const first = CrashableProcess.stack(dataDir, await freePort())
+    const first = CrashableProcess.stack(dataDir, await freePort(), ICS)
     const firstUrl = await first.ready()
     keys = await loadOrCreateDevKeys(dataDir)
     // The index takes pointers only for patients PDS lookup knows: the PDS sync delivers these first.
@@ -517,7 +410,7 @@ describe('a SIGKILL in the middle of concurrent writes, with DATA_DIR', () => {
     run = await loadUntilCrash(firstUrl, keys, () => first.crash())
     backlog = await backlogOf(dataDir)
     const restartedAt = Date.now()
-    restarted = CrashableProcess.stack(dataDir, await freePort())
+    restarted = CrashableProcess.stack(dataDir, await freePort(), ICS)
     baseUrl = await restarted.ready()
     restartMs = Date.now() - restartedAt
     searchers = await Promise.all(
@@ -767,11 +660,11 @@ describe('crash safety of the first start (SIGKILL during the demo seed)', () =>
   beforeAll(async () => {
     // Prepare: an empty DATA_DIR
     const dataDir = await freshDataDir()
-    const first = CrashableProcess.stack(dataDir, await freePort())
+    const first = CrashableProcess.stack(dataDir, await freePort(), ICS)
     // Act: killed as soon as the patients are written, while their record holders are being published
     await first.waitFor(/Seeded \d+ synthetic patients/)
     await first.crash()
-    const restarted = CrashableProcess.stack(dataDir, await freePort())
+    const restarted = CrashableProcess.stack(dataDir, await freePort(), ICS)
     baseUrl = await restarted.ready()
     token = await mintToken(await loadOrCreateDevKeys(dataDir), {
       org: 'NX001',

@@ -14,8 +14,15 @@ import { startLocalDynamoDb } from '../../scripts/local/dynamodb'
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..')
 
-/** A child process a test kills with SIGKILL: `npm start` (scripts/start.ts) on a DATA_DIR. */
+/** A child process that the test kills with SIGKILL: `npm start`, or a small writer script. */
 export class CrashableProcess {
+  private static readonly running = new Set<CrashableProcess>()
+
+  /** SIGKILLs every process started and not yet crashed (a test file's afterAll). */
+  static async crashAll(): Promise<void> {
+    await Promise.all([...CrashableProcess.running].map((process) => process.crash()))
+  }
+
   private output = ''
   private readonly waiters = new Set<() => void>()
   private readonly exited: Promise<void>
@@ -35,49 +42,78 @@ export class CrashableProcess {
     )
   }
 
-  /** `node --import tsx scripts/start.ts` (one process: SIGKILL reaches the stack itself). */
+  /** `node --import tsx <args>` in the repository, with `env` on top of this process's environment. */
+  static run(args: string[], env: Record<string, string>): CrashableProcess {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
+    // Node reads an extra CA bundle at start-up; the children talk to loopback only.
+    delete childEnv.NODE_EXTRA_CA_CERTS
+    // `node --import tsx`, not `npx tsx`: one process, so SIGKILL reaches the code under test itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: REPO_ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const started = new CrashableProcess(child)
+    CrashableProcess.running.add(started)
+    return started
+  }
+
+  /** `npm start` (scripts/start.ts) of ICS `ics` on `port` with DATA_DIR. */
   static stack(dataDir: string, port: number, ics = 'demo'): CrashableProcess {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    return CrashableProcess.run(['scripts/start.ts'], {
       PORT: String(port),
       DATA_DIR: dataDir,
       ICS: ics,
       HOST: '127.0.0.1',
-    }
-    delete env.NODE_EXTRA_CA_CERTS
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
     })
-    return new CrashableProcess(child)
   }
 
-  /** The base URL once the stack prints "API:   <url>". */
-  ready(timeoutMs = 40_000): Promise<string> {
+  /** Complete output lines starting with `prefix`, prefix removed. */
+  lines(prefix: string): string[] {
+    // Complete lines only: the last one may have been cut off by the kill.
+    return this.output
+      .slice(0, this.output.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter((line) => line.startsWith(prefix))
+      .map((line) => line.slice(prefix.length))
+  }
+
+  /** Resolves once `holds(output)`; rejects if the process exits first or the time runs out. */
+  waitUntil(holds: (output: string) => boolean, what: string, timeoutMs = 25_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs)
-      const settle = (error?: Error, url?: string) => {
+      const timer = setTimeout(() => settle(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs)
+      const settle = (error?: Error) => {
         clearTimeout(timer)
         this.waiters.delete(check)
         if (error) reject(new Error(`${error.message}; output so far:\n${this.output.slice(-3000)}`))
-        else resolve(url!)
+        else resolve()
       }
       const check = () => {
-        const match = /API: +(http:\/\/\S+)/.exec(this.output)
-        if (match) settle(undefined, match[1])
+        if (holds(this.output)) settle()
         else if (this.child.exitCode !== null || this.child.signalCode !== null)
-          settle(new Error('the stack exited before it was ready'))
+          settle(new Error(`the process exited before ${what}`))
       }
       this.waiters.add(check)
       check()
     })
   }
 
-  /** SIGKILL: no shutdown hook runs, nothing is flushed; resolves once the process is gone. */
+  /** The first match of `pattern` in the output, once there is one. */
+  async waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
+    await this.waitUntil((output) => pattern.test(output), String(pattern), timeoutMs)
+    return this.output.match(pattern)!
+  }
+
+  /** The base URL once the stack prints "API:   <url>". */
+  async ready(timeoutMs = 40_000): Promise<string> {
+    return (await this.waitFor(/API: +(http:\/\/\S+)/, timeoutMs))[1]!
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed; then waits for the process to be gone. */
   async crash(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
     await this.exited
+    CrashableProcess.running.delete(this)
   }
 }
 

@@ -81,6 +81,21 @@ describe('localGuard', () => {
     },
   )
 
+  it('keeps the bound port while its server closes (requests in flight are not refused)', () => {
+    // Prepare: a server bound at 3000 that then reports no address, as a closing one does
+    let port = 3000
+    const closing = localGuard('127.0.0.1', () => port)
+    const request = incoming({ host: '127.0.0.1:3000' }, 'GET')
+    expect(closing.refusalOf(request)).toBeUndefined()
+
+    // Act
+    port = 0
+
+    // Assess
+    expect(closing.refusalOf(request)).toBeUndefined()
+    expect(closing.refusalOf(incoming({ host: '127.0.0.1:0' }, 'GET'))?.status).toBe(403)
+  })
+
   it('lets a write without a body through (npm run dlq:replay)', () => {
     expect(guard.refusalOf(incoming({ host: 'localhost:3000' }, 'POST'))).toBeUndefined()
   })

@@ -16,7 +16,7 @@ export const patientKey = (nhsNumber: string) => `PATIENT#${nhsNumber}`
 export const holderKey = (holderOds: string, recordTypeCode: string) =>
   `HOLDER#${holderOds}#${recordTypeCode}`
 
-interface IndexItem extends HolderEntry {
+export interface IndexItem extends HolderEntry {
   pk: string
   sk: string
   /** Partition key of the by-holder index. */
@@ -24,6 +24,20 @@ interface IndexItem extends HolderEntry {
   /** Partition key of the by-pointer-id index (GET and DELETE /DocumentReference/{id}). */
   pointerId?: string
   expiresAt?: number
+}
+
+/** The stored item of an index entry at `version` (what `save` writes; bulk loaders build the same). */
+export function indexItemOf(entry: HolderEntry, version: number): IndexItem {
+  return {
+    ...entry,
+    version,
+    pk: patientKey(entry.nhsNumber),
+    sk: holderKey(entry.holderOds, entry.recordType.code),
+    pointerId: pointerIdOf(entry.nhsNumber, entry.holderOds, entry.recordType.code),
+    ...(entry.status === 'removed'
+      ? { expiresAt: Math.floor(Date.parse(entry.decidedAt) / 1000) + TOMBSTONE_DAYS * 86_400 }
+      : {}),
+  }
 }
 
 /**
@@ -52,16 +66,7 @@ export class DynamoDbPatientIndex implements PatientIndex {
   }
 
   async save(entry: HolderEntry, expectedVersion: number): Promise<void> {
-    const item: IndexItem = {
-      ...entry,
-      version: expectedVersion + 1,
-      pk: patientKey(entry.nhsNumber),
-      sk: holderKey(entry.holderOds, entry.recordType.code),
-      pointerId: pointerIdOf(entry.nhsNumber, entry.holderOds, entry.recordType.code),
-      ...(entry.status === 'removed'
-        ? { expiresAt: Math.floor(Date.parse(entry.decidedAt) / 1000) + TOMBSTONE_DAYS * 86_400 }
-        : {}),
-    }
+    const item = indexItemOf(entry, expectedVersion + 1)
     try {
       await this.client.send(
         new PutCommand({

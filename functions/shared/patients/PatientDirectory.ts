@@ -8,7 +8,7 @@ import type { Patient } from '../../../schemas/fhir/Patient'
  */
 export interface WildcardPattern {
   /** At least two segments; the first holds the two or more characters PDS requires before a `*`. */
-  segments: string[]
+  segments: readonly string[]
 }
 
 /** A name or postcode as searched, normalised; `*` wildcards become a pattern. */
