@@ -208,6 +208,13 @@ describe('parseSlotSearch', () => {
     ).toBe(422)
   })
 
+  it('refuses status=free given twice', () => {
+    expect(refusal({ status: ['free', 'free'], start: 'ge2027-01-11', end: 'le2027-01-12' })).toEqual({
+      status: 422,
+      code: 'INVALID_PARAMETER',
+    })
+  })
+
   it('bounds a date-time upper bound at that instant, not at the end of its day', () => {
     const parsed = search({
       status: 'free',
