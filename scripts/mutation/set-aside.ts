@@ -171,14 +171,6 @@ export const setAsideMutants: readonly SetAsideMutant[] = [
   {
     file: 'functions/shared/patients/matching.ts',
     mutator: 'ConditionalExpression',
-    original: 'criteria.family',
-    replacement: 'true',
-    kind: 'equivalent',
-    why: 'in scoreExact (the one in scoreFuzzy is killed): parseSearchCriteria refuses a non-fuzzy search without a family name',
-  },
-  {
-    file: 'functions/shared/patients/matching.ts',
-    mutator: 'ConditionalExpression',
     original: 'weights === 0',
     replacement: 'false',
     kind: 'equivalent',
