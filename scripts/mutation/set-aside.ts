@@ -231,6 +231,24 @@ export const setAsideMutants: readonly SetAsideMutant[] = [
   },
   {
     file: 'functions/patient-index/apply.ts',
+    mutator: 'EqualityOperator',
+    original:
+      'compareStamps( { at: withdrawal.occurredAt, id: withdrawal.eventId }, { at: stamp.occurredAt, id: stamp.eventId }, ) > 0',
+    replacement:
+      'compareStamps({ at: withdrawal.occurredAt, id: withdrawal.eventId }, { at: stamp.occurredAt, id: stamp.eventId }) >= 0',
+    kind: 'equivalent',
+    why: 'in withdrawnAfter (appointment events): a tie needs the event and the withdrawal to be the same event (same id); event ids are unique',
+  },
+  {
+    file: 'functions/patient-index/apply.ts',
+    mutator: 'ConditionalExpression',
+    original: "kind === 'registered' && data.endpoint",
+    replacement: 'true',
+    kind: 'equivalent',
+    why: 'a removal then carries an endpoint (undefined, or a tolerated extra field), which applyHolderChange ignores for removals (it may time out instead of surviving on a loaded machine)',
+  },
+  {
+    file: 'functions/patient-index/apply.ts',
     mutator: 'ConditionalExpression',
     original: "kind === 'registered'",
     replacement: 'true',
