@@ -25,6 +25,8 @@ export const mutationModules = {
       'test/unit/auth-keys.test.ts',
       'test/unit/demo-issuer.test.ts',
       'test/unit/http-stack.test.ts',
+      'test/unit/token-lifetime.test.ts',
+      'test/unit/patient-token.test.ts',
     ],
   },
   matching: {
@@ -34,12 +36,17 @@ export const mutationModules = {
       'test/unit/matching-scores.test.ts',
       'test/unit/matching.test.ts',
       'test/unit/searchCriteria.test.ts',
+      'test/unit/wildcard-search.test.ts',
     ],
   },
   'index-apply': {
     why: 'patient index convergence: a wrong line keeps a withdrawn pointer or loses a registration',
     mutate: ['functions/patient-index/apply.ts'],
-    tests: ['test/unit/apply-withdrawal.test.ts', 'test/unit/apply.test.ts'],
+    tests: [
+      'test/unit/apply-withdrawal.test.ts',
+      'test/unit/apply.test.ts',
+      'test/unit/apply-appointments.test.ts',
+    ],
   },
   'audit-chain': {
     why: 'the hash-chained audit trail: a wrong line breaks verification of every stored chain',
@@ -58,7 +65,30 @@ export const mutationModules = {
       'test/unit/confidentiality.test.ts',
       'test/unit/lookup.test.ts',
       'test/unit/patient-lookup-handler.test.ts',
+      'test/unit/restricted-search.test.ts',
     ],
+  },
+  'untrusted-endpoint': {
+    why: 'URLs callers hand us: a wrong line lets a pointer or subscription aim at a private or metadata address',
+    mutate: ['functions/shared/untrustedEndpoint.ts'],
+    tests: ['test/unit/untrusted-endpoint.test.ts', 'test/unit/untrusted-endpoint-load.test.ts'],
+  },
+  'gpc-parameters': {
+    why: 'GP Connect structured record parameters: a wrong line returns record areas or dates the caller did not ask for',
+    mutate: ['functions/record-retrieval/parameters.ts'],
+    tests: ['test/unit/structured-record-parameters.test.ts'],
+  },
+  'uk-time': {
+    why: 'UK local time: a wrong line books or shows an appointment an hour off around a clock change',
+    mutate: ['functions/shared/time.ts'],
+    tests: ['test/unit/time.test.ts', 'test/unit/uk-time-parsing.test.ts'],
+  },
+  'slot-search': {
+    why: 'GP Connect slot search rules: a wrong line offers slots outside the window, of another organisation or already taken',
+    mutate: ['functions/appointments/slotSearch.ts'],
+    // appointment-book.test.ts (searchSlots against dynalite) is left out: it boots a DynamoDB
+    // server per run, and slot-search-bundle.test.ts states the same behaviour over the book's interface.
+    tests: ['test/unit/slot-search.test.ts', 'test/unit/slot-search-bundle.test.ts'],
   },
 } satisfies Record<string, MutationModule>
 

@@ -73,8 +73,16 @@ export function scoreModule(
     for (const mutant of mutants) {
       count.total++
       if (mutant.status === 'Killed') count.killed++
-      else if (mutant.status === 'Timeout') count.timedOut++
-      else if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') {
+      else if (mutant.status === 'Timeout') {
+        count.timedOut++
+        // On a loaded machine a named mutant can time out instead of surviving: the entry is
+        // not stale then (the code did not move on), and the mutant counts as detected.
+        const entry = own.find(
+          (candidate) =>
+            room(candidate) && matches(candidate, file, mutant, originalOf(source, mutant.location)),
+        )
+        if (entry) used.set(entry, (used.get(entry) ?? 0) + 1)
+      } else if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') {
         if (mutant.status === 'Survived') count.survived++
         else count.noCoverage++
         const original = originalOf(source, mutant.location)

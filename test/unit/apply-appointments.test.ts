@@ -54,6 +54,51 @@ describe('applyHolderEvent for appointments', () => {
     })
   })
 
+  // The booking example happened at 2026-11-23T10:15:00+00:00 (id booked.Y90001.gp.202611250920.1).
+  it.each([
+    [
+      'withdrew its records after the booking happened (a late event)',
+      '2026-11-23T10:15:01.000Z',
+      'evt-w',
+      0,
+    ],
+    ['withdrew at the same moment, with a later event id', '2026-11-23T10:15:00.000Z', 'zz-withdrawal', 0],
+    ['withdrew at the same moment, with an earlier event id', '2026-11-23T10:15:00.000Z', 'aa-withdrawal', 1],
+    ['withdrew before the booking happened', '2026-11-23T10:14:59.000Z', 'evt-w', 1],
+  ])(
+    'when the host %s, lists it only if the booking is the later event',
+    async (_label, occurredAt, eventId, written) => {
+      // Prepare
+      const index = new MemoryPatientIndex()
+      await index.saveWithdrawal({ holderOds: 'Y90001', occurredAt, eventId, reason: 'left-ics' })
+
+      // Act
+      const outcome = await applyHolderEvent(example('AppointmentBooked'), { index })
+
+      // Assess
+      expect(outcome).toEqual({ written, unchanged: 1 - written })
+      const entry = await index.entry('9000000009', 'Y90001', '749001000000101')
+      if (written) expect(entry).toMatchObject({ status: 'current' })
+      else expect(entry).toBeUndefined()
+    },
+  )
+
+  it('does not bring back a host that withdrew, when a cancellation arrives late', async () => {
+    const index = new MemoryPatientIndex()
+    await index.saveWithdrawal({
+      holderOds: 'Y90001',
+      occurredAt: '2026-12-31T00:00:00.000Z',
+      eventId: 'evt-w',
+      reason: 'left-ics',
+    })
+
+    expect(await applyHolderEvent(example('AppointmentCancelled'), { index })).toEqual({
+      written: 0,
+      unchanged: 1,
+    })
+    expect(await index.entry('9000000009', 'Y90001', '749001000000101')).toBeUndefined()
+  })
+
   it('refuses SlotsPublished, which names no patient', async () => {
     await expect(
       applyHolderEvent(example('SlotsPublished'), { index: new MemoryPatientIndex() }),

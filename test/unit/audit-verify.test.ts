@@ -54,13 +54,15 @@ function entryOf(record: AuditRecord): AuditEntry {
 /** An audit table in memory: one patient's records, oldest first, as the adapter pages them. */
 function sourceOf(trails: Record<string, readonly AuditRecord[]>) {
   const asked: string[] = []
+  const chains: (string | undefined)[] = []
   const source: AuditChainSource = {
-    async *all(nhsNumber) {
+    async *all(nhsNumber, chain) {
       asked.push(nhsNumber)
+      chains.push(chain)
       for (const record of trails[nhsNumber] ?? []) yield structuredClone(record)
     },
   }
-  return { source, asked }
+  return { source, asked, chains }
 }
 
 describe('the stored chain format', () => {
@@ -114,14 +116,23 @@ describe('the stored chain format', () => {
 describe('verifyTrail', () => {
   it('reads the patient’s whole chain and finds it intact', async () => {
     // Prepare
-    const { source, asked } = sourceOf({ '9000000009': STORED })
+    const { source, asked, chains } = sourceOf({ '9000000009': STORED })
 
     // Act
     const verdict = await verifyTrail(source, '9000000009')
 
-    // Assess
+    // Assess: a patient's chain unless told otherwise
     expect(verdict).toEqual({ intact: true, records: 2 })
     expect(asked).toEqual(['9000000009'])
+    expect(chains).toEqual(['patient'])
+  })
+
+  it('reads an organisation’s chain of bulk changes when asked for it', async () => {
+    const { source, chains } = sourceOf({})
+
+    await verifyTrail(source, 'NX001', 'organisation')
+
+    expect(chains).toEqual(['organisation'])
   })
 
   it('reports the first broken link of a tampered chain', async () => {

@@ -90,6 +90,24 @@ describe('scoreModule', () => {
     expect(score.unusedSetAsides).toHaveLength(1)
   })
 
+  it('does not call an entry stale when its mutant timed out (a loaded machine), and counts it detected', () => {
+    // Prepare: the entry names the mutant on line 3, which timed out this run
+    const timedOut = entry({
+      mutator: 'ConditionalExpression',
+      original: 'i < n',
+      replacement: 'true',
+      kind: 'equivalent',
+    })
+
+    // Act
+    const score = scoreModule('x', MODULE, report, 1, [timedOut])
+
+    // Assess
+    expect(score.unusedSetAsides).toEqual([])
+    expect(score.setAside).toBe(0)
+    expect(score.timedOut).toBe(1)
+  })
+
   it('sets aside no more mutants with the same text than the entry names', () => {
     // Prepare: the same survivor text twice, an entry naming one
     const twice = {

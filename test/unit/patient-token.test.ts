@@ -63,6 +63,34 @@ describe('authenticateCaller with a patient token', () => {
     )
   })
 
+  it('names the claims that are missing or invalid in the 401, never their values', async () => {
+    const missing = await refusalOf(
+      authenticateCaller(
+        await patientToken({ identity_proofing_level: undefined, scope: 42 }),
+        ics,
+        signer.keySet,
+      ),
+    )
+    const notAnNhsNumber = await refusalOf(
+      authenticateCaller(await patientToken({ sub: '9000000008' }), ics, signer.keySet),
+    )
+
+    expect(missing.diagnostics).toMatch(/identity_proofing_level/)
+    expect(missing.diagnostics).toMatch(/scope/)
+    expect(notAnNhsNumber.diagnostics).toMatch(/: sub$/)
+    expect(notAnNhsNumber.diagnostics).not.toContain('9000000008')
+  })
+
+  it('reads the scope as space-separated words, extra spaces ignored, as for organisation tokens', async () => {
+    const caller = await authenticateCaller(
+      await patientToken({ scope: ' audit.read  ' }),
+      ics,
+      signer.keySet,
+    )
+
+    expect(caller.scopes).toEqual(new Set(['audit.read']))
+  })
+
   it('is never an organisation: authenticate (organisation tokens) refuses it with 403', async () => {
     const error = await refusalOf(authenticate(await patientToken(), ics, signer.keySet))
 

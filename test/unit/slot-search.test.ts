@@ -191,5 +191,93 @@ describe('parseSlotSearch', () => {
       '2027-01-11T09:00:00.000Z#Y90001.gp.202701110900',
     )
     expect(refusal({ ...base, _cursor: 'anything' })?.status).toBe(422)
+    expect(refusal({ ...base, _cursor: 'x2027-01-11T09:00:00.000Z#Y90001.gp.202701110900' })?.status).toBe(
+      422,
+    )
+    expect(refusal({ ...base, _cursor: '2027-01-11T09:00:00.000Z#Y90001.gp.202701110900/' })?.status).toBe(
+      422,
+    )
+    expect(
+      refusal({
+        ...base,
+        _cursor: [
+          '2027-01-11T09:00:00.000Z#Y90001.gp.202701110900',
+          '2027-01-11T10:00:00.000Z#Y90001.gp.202701111000',
+        ],
+      })?.status,
+    ).toBe(422)
+  })
+
+  it('refuses status=free given twice', () => {
+    expect(refusal({ status: ['free', 'free'], start: 'ge2027-01-11', end: 'le2027-01-12' })).toEqual({
+      status: 422,
+      code: 'INVALID_PARAMETER',
+    })
+  })
+
+  it('bounds a date-time upper bound at that instant, not at the end of its day', () => {
+    const parsed = search({
+      status: 'free',
+      start: 'ge2027-01-11T09:00:00+00:00',
+      end: 'le2027-01-11T10:00:00+00:00',
+    })
+
+    expect(parsed).toMatchObject({
+      from: '2027-01-11T09:00:00.000Z',
+      to: '2027-01-11T10:00:00.000Z',
+      endBy: '2027-01-11T10:00:00.000Z',
+    })
+  })
+
+  it('refuses a bound with anything around its prefix and value', () => {
+    const base = { status: 'free', end: 'le2027-01-12' }
+    expect(refusal({ ...base, start: 'XXge2027-01-11' })).toEqual({ status: 422, code: 'INVALID_PARAMETER' })
+    expect(refusal({ ...base, start: 'ge2027-01-11\n' })).toEqual({ status: 422, code: 'INVALID_PARAMETER' })
+  })
+
+  it('refuses a second start=le and a start with another prefix', () => {
+    expect(refusal({ status: 'free', start: ['ge2027-01-11', 'le2027-01-12', 'le2027-01-13'] })).toEqual({
+      status: 422,
+      code: 'INVALID_PARAMETER',
+    })
+    expect(refusal({ status: 'free', start: ['ge2027-01-11', 'eq2027-01-12'], end: 'le2027-01-12' })).toEqual(
+      { status: 422, code: 'INVALID_PARAMETER' },
+    )
+  })
+
+  it('takes service-type once, trimmed and in lower case, and refuses it repeated, blank or over 200 characters', () => {
+    const base = { status: 'free', start: 'ge2027-01-11', end: 'le2027-01-12' }
+    expect(search({ ...base, 'service-type': '  General Practice ' }).serviceType).toBe('general practice')
+    expect(search({ ...base, 'service-type': 'x'.repeat(200) }).serviceType).toBe('x'.repeat(200))
+    for (const serviceType of [['a', 'b'], ['   '], ['x'.repeat(201)]]) {
+      expect(refusal({ ...base, 'service-type': serviceType }), String(serviceType)).toEqual({
+        status: 422,
+        code: 'INVALID_PARAMETER',
+      })
+    }
+  })
+
+  it('takes _count from 1 to 500, once', () => {
+    const base = { status: 'free', start: 'ge2027-01-11', end: 'le2027-01-12' }
+    expect(search(base).count).toBe(500)
+    expect(search({ ...base, _count: '1' }).count).toBe(1)
+    expect(search({ ...base, _count: '500' }).count).toBe(500)
+    for (const count of [['0'], ['501'], ['10.5'], ['-1'], ['1e2'], ['5', '6']]) {
+      expect(refusal({ ...base, _count: count }), String(count)).toEqual({
+        status: 422,
+        code: 'INVALID_PARAMETER',
+      })
+    }
+  })
+
+  it('includes actors only with their schedules, and locations when asked', () => {
+    const base = { status: 'free', start: 'ge2027-01-11', end: 'le2027-01-12' }
+    expect(
+      search({ ...base, '_include:recurse': ['Schedule:actor:Practitioner', 'Schedule:actor:Location'] })
+        .include,
+    ).toEqual({ schedule: false, practitioner: false, location: false, organization: false })
+    expect(
+      search({ ...base, _include: 'Slot:schedule', '_include:recurse': 'Schedule:actor:Location' }).include,
+    ).toEqual({ schedule: true, practitioner: false, location: true, organization: true })
   })
 })

@@ -385,6 +385,359 @@ describe('parseStructuredRecordRequest', () => {
 
       // Assess
       expect(error.diagnostics).not.toContain('<')
+      expect(error.diagnostics).toBe('Unknown parameter ?script?alert?1???script?')
+    })
+
+    it('echoes at most 60 characters of an unknown name', () => {
+      const error = refusal(body(area(`include${'X'.repeat(100)}`)))
+
+      expect(error.diagnostics).toBe(`Unknown parameter include${'X'.repeat(53)}`)
+    })
+  })
+
+  // Each refusal names the rule that refused it: a body that breaks one rule must not slip
+  // past it and be refused, by luck, by a later one.
+  describe('names the rule that refused', () => {
+    const part = (name: string, element: Record<string, unknown>) => ({ name, ...element })
+    const period = (name: string, valuePeriod: unknown) => part(name, { valuePeriod })
+    const aYearAgo = '2025-03-10'
+    it.each([
+      [
+        'no parameter element',
+        { resourceType: 'Parameters' },
+        'INVALID_PARAMETER',
+        /^No recognised parameters/,
+      ],
+      [
+        'an empty parameter list',
+        { resourceType: 'Parameters', parameter: [] },
+        'INVALID_PARAMETER',
+        /^No recognised parameters/,
+      ],
+      ['a null body', null, 'INVALID_RESOURCE', /must be a FHIR Parameters resource/],
+      ['a text body', 'Parameters', 'INVALID_RESOURCE', /must be a FHIR Parameters resource/],
+      [
+        'patientNHSNumber without its identifier',
+        { resourceType: 'Parameters', parameter: [{ name: 'patientNHSNumber' }] },
+        'INVALID_PARAMETER',
+        /needs a valueIdentifier/,
+      ],
+      [
+        'patientNHSNumber with another element',
+        { resourceType: 'Parameters', parameter: [{ ...nhsNumber(), valueString: PATIENT }] },
+        'INVALID_PARAMETER',
+        /takes valueIdentifier only, not valueString/,
+      ],
+      [
+        'an NHS number given as a number',
+        {
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'patientNHSNumber', valueIdentifier: { system: NHS_NUMBER_SYSTEM, value: 9000000009 } },
+          ],
+        },
+        'INVALID_NHS_NUMBER',
+        /not a valid NHS number/,
+      ],
+      [
+        'part parameters that are not a list',
+        body({ name: 'includeProblems', part: { name: 'filterStatus', valueCode: 'active' } }),
+        'INVALID_RESOURCE',
+        /includeProblems\.part must be an array/,
+      ],
+      [
+        'a part parameter without a name',
+        body(area('includeProblems', { valueCode: 'active' })),
+        'INVALID_RESOURCE',
+        /Every part parameter of includeProblems needs a name/,
+      ],
+      [
+        'a part parameter that is not an object',
+        body(area('includeProblems', 'filterStatus')),
+        'INVALID_RESOURCE',
+        /Every part parameter of includeProblems needs a name/,
+      ],
+      [
+        'a part parameter given twice',
+        body(
+          area(
+            'includeImmunisations',
+            part('includeNotGiven', { valueBoolean: true }),
+            part('includeNotGiven', { valueBoolean: false }),
+          ),
+        ),
+        'INVALID_PARAMETER',
+        /includeNotGiven of includeImmunisations may appear once/,
+      ],
+      [
+        'a part parameter without a value',
+        body(area('includeAllergies', { name: 'includeResolvedAllergies' })),
+        'INVALID_PARAMETER',
+        /has no value/,
+      ],
+      [
+        'a part parameter with two values',
+        body(
+          area(
+            'includeAllergies',
+            part('includeResolvedAllergies', { valueBoolean: true, valueString: 'x' }),
+          ),
+        ),
+        'INVALID_PARAMETER',
+        /takes valueBoolean/,
+      ],
+      [
+        'a part parameter of the wrong type',
+        body(area('includeAllergies', part('includeResolvedAllergies', { valueString: 'true' }))),
+        'INVALID_PARAMETER',
+        /takes valueBoolean/,
+      ],
+      [
+        'a part parameter with an element besides its value',
+        body(
+          area('includeAllergies', part('includeResolvedAllergies', { valueBoolean: true, extension: [] })),
+        ),
+        'INVALID_PARAMETER',
+        /has an unexpected element extension/,
+      ],
+      [
+        'a boolean written as text',
+        body(area('includeAllergies', part('includeResolvedAllergies', { valueBoolean: 'true' }))),
+        'INVALID_PARAMETER',
+        /must be true or false/,
+      ],
+      [
+        'a count that is not whole',
+        body(area('includeConsultations', part('includeNumberOfMostRecent', { valuePositiveInt: 3.5 }))),
+        'INVALID_PARAMETER',
+        /must be a positive integer/,
+      ],
+      [
+        'a count written as text',
+        body(area('includeConsultations', part('includeNumberOfMostRecent', { valuePositiveInt: '3' }))),
+        'INVALID_PARAMETER',
+        /must be a positive integer/,
+      ],
+      [
+        'a count beyond FHIR positiveInt',
+        body(
+          area(
+            'includeConsultations',
+            part('includeNumberOfMostRecent', { valuePositiveInt: 2_147_483_648 }),
+          ),
+        ),
+        'INVALID_PARAMETER',
+        /must be a positive integer/,
+      ],
+      [
+        'a date given as a list',
+        body(area('includeMedication', part('medicationSearchFromDate', { valueDate: ['2025-03-10'] }))),
+        'INVALID_PARAMETER',
+        /must be a whole date/,
+      ],
+      [
+        'a period that is text',
+        body(area('includeInvestigations', period('investigationSearchPeriod', '2025-01-01'))),
+        'INVALID_PARAMETER',
+        /investigationSearchPeriod must be a Period/,
+      ],
+      [
+        'a period that is a list',
+        body(area('includeInvestigations', period('investigationSearchPeriod', ['2025-01-01']))),
+        'INVALID_PARAMETER',
+        /investigationSearchPeriod must be a Period/,
+      ],
+      [
+        'a period that is null',
+        body(area('includeInvestigations', period('investigationSearchPeriod', null))),
+        'INVALID_PARAMETER',
+        /investigationSearchPeriod must be a Period/,
+      ],
+      [
+        'a period with an element besides start and end',
+        body(
+          area(
+            'includeInvestigations',
+            period('investigationSearchPeriod', { start: '2025-01-01', after: '2025-02-01' }),
+          ),
+        ),
+        'INVALID_PARAMETER',
+        /investigationSearchPeriod has an unexpected element after/,
+      ],
+      [
+        'a partial date in a period',
+        body(area('includeReferrals', period('referralSearchPeriod', { start: '2025-01' }))),
+        'INVALID_PARAMETER',
+        /^referralSearchPeriod\.start must be a whole date/,
+      ],
+      [
+        'a referral period with consultations',
+        body(
+          area('includeConsultations'),
+          area('includeReferrals', period('referralSearchPeriod', { start: '2025-01-01' })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeReferrals\.referralSearchPeriod may not be combined with includeConsultations/,
+      ],
+      [
+        'an uncategorised data period with problems',
+        body(
+          area('includeProblems'),
+          area('includeUncategorisedData', period('uncategorisedDataSearchPeriod', { start: '2025-01-01' })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeUncategorisedData\.uncategorisedDataSearchPeriod may not be combined with includeProblems/,
+      ],
+      [
+        'a diary date with consultations',
+        body(
+          area('includeConsultations'),
+          area('includeDiaryEntries', part('diaryEntriesSearchDate', { valueDate: '2026-04-01' })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeDiaryEntries\.diaryEntriesSearchDate may not be combined with includeConsultations/,
+      ],
+      [
+        'an immunisation filter with problems',
+        body(
+          area('includeProblems'),
+          area('includeImmunisations', part('includeNotGiven', { valueBoolean: true })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeImmunisations\.includeNotGiven may not be combined with includeProblems/,
+      ],
+      [
+        'an immunisation status filter with consultations',
+        body(
+          area('includeConsultations'),
+          area('includeImmunisations', part('includeStatus', { valueBoolean: true })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeImmunisations\.includeStatus may not be combined with includeConsultations/,
+      ],
+      [
+        'a problem filter with consultations',
+        body(
+          area('includeConsultations'),
+          area('includeProblems', part('filterStatus', { valueCode: 'active' })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeProblems\.filterStatus may not be combined with includeConsultations/,
+      ],
+      [
+        'a medication date other than a year ago with problems',
+        body(
+          area('includeProblems'),
+          area('includeMedication', part('medicationSearchFromDate', { valueDate: '2025-06-01' })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeMedication\.medicationSearchFromDate may not be combined with includeProblems/,
+      ],
+      [
+        'a year of medication with consultations in a period (not the three most recent)',
+        body(
+          area('includeConsultations', period('consultationSearchPeriod', { start: '2025-01-01' })),
+          area('includeMedication', part('medicationSearchFromDate', { valueDate: aYearAgo })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeMedication\.medicationSearchFromDate may not be combined with includeConsultations/,
+      ],
+      [
+        'a year of medication with the five most recent consultations',
+        body(
+          area('includeConsultations', part('includeNumberOfMostRecent', { valuePositiveInt: 5 })),
+          area('includeMedication', part('medicationSearchFromDate', { valueDate: aYearAgo })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeMedication\.medicationSearchFromDate may not be combined with includeConsultations/,
+      ],
+      [
+        'a predefined search with a referral period besides',
+        body(
+          area('includeConsultations', part('includeNumberOfMostRecent', { valuePositiveInt: 3 })),
+          area('includeMedication', part('medicationSearchFromDate', { valueDate: aYearAgo })),
+          area('includeReferrals', period('referralSearchPeriod', { start: '2025-01-01' })),
+        ),
+        'INVALID_PARAMETER',
+        /^includeReferrals\.referralSearchPeriod may not be combined with includeConsultations/,
+      ],
+    ])('%s', (_name, input, code, diagnostics) => {
+      // Act
+      const error = refusal(input)
+
+      // Assess
+      expect(error.code).toBe(code)
+      expect(error.diagnostics).toMatch(diagnostics)
+    })
+  })
+
+  describe('accepts values at the edges of each rule', () => {
+    it.each([
+      [
+        'a Parameters resource with id, meta, language and implicitRules',
+        {
+          ...body(),
+          id: 'request-1',
+          meta: {
+            profile: [
+              'https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-GetStructuredRecord-Operation-1',
+            ],
+          },
+          language: 'en-GB',
+          implicitRules: 'https://example.org/rules',
+        },
+        { nhsNumber: PATIENT },
+      ],
+      [
+        'one consultation, the smallest count',
+        body(area('includeConsultations', { name: 'includeNumberOfMostRecent', valuePositiveInt: 1 })),
+        { nhsNumber: PATIENT, consultations: { mostRecent: 1 } },
+      ],
+      [
+        'the largest positiveInt',
+        body(
+          area('includeConsultations', {
+            name: 'includeNumberOfMostRecent',
+            valuePositiveInt: 2_147_483_647,
+          }),
+        ),
+        { nhsNumber: PATIENT, consultations: { mostRecent: 2_147_483_647 } },
+      ],
+      [
+        'inactive problems',
+        body(area('includeProblems', { name: 'filterStatus', valueCode: 'inactive' })),
+        { nhsNumber: PATIENT, problems: { status: 'inactive' } },
+      ],
+      [
+        'medication from today',
+        body(area('includeMedication', { name: 'medicationSearchFromDate', valueDate: '2026-03-10' })),
+        { nhsNumber: PATIENT, medication: { fromDate: '2026-03-10' } },
+      ],
+      [
+        'diary entries up to today',
+        body(area('includeDiaryEntries', { name: 'diaryEntriesSearchDate', valueDate: '2026-03-10' })),
+        { nhsNumber: PATIENT, diaryEntries: { searchDate: '2026-03-10' } },
+      ],
+      [
+        'a period of one day',
+        body(
+          area('includeInvestigations', {
+            name: 'investigationSearchPeriod',
+            valuePeriod: { start: '2025-05-01', end: '2025-05-01' },
+          }),
+        ),
+        { nhsNumber: PATIENT, investigations: { period: { start: '2025-05-01', end: '2025-05-01' } } },
+      ],
+      [
+        'a year of medication with problems (a predefined search without consultations)',
+        body(
+          area('includeProblems'),
+          area('includeMedication', { name: 'medicationSearchFromDate', valueDate: '2025-03-10' }),
+        ),
+        { nhsNumber: PATIENT, problems: {}, medication: { fromDate: '2025-03-10' } },
+      ],
+    ])('%s', (_name, input, expected) => {
+      expect(parseStructuredRecordRequest(input, NOW)).toEqual(expected)
     })
   })
 })

@@ -118,6 +118,39 @@ describe('token lifetime', () => {
     expect(error.diagnostics).toMatch(/iat/)
   })
 
+  it('refuses an iat that is not a number, before any key is fetched', async () => {
+    // Prepare: a signed token whose iat is text, so only the claim's type is wrong
+    vi.useFakeTimers({ now: NOW * 1000 })
+    const ics = testIcs()
+    const token = await new SignJWT({
+      sub: 'clinician-1',
+      requesting_organization: 'NX001',
+      ics: ics.ics,
+      scope: 'patient.read',
+      iat: String(NOW) as unknown as number,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: 'trusted' })
+      .setIssuer(ics.auth.issuer)
+      .setAudience(ics.auth.audience)
+      .setExpirationTime(NOW + 300)
+      .sign(privateKey)
+    const noKeys = vi.fn(async () => {
+      throw new Error('no key should be asked for')
+    })
+
+    // Act
+    const error = await authenticate(token, ics, noKeys).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+
+    // Assess
+    expect(error).toBeInstanceOf(FhirError)
+    expect((error as FhirError).status).toBe(401)
+    expect((error as FhirError).diagnostics).toMatch(/"iat" is invalid/)
+    expect(noKeys).not.toHaveBeenCalled()
+  })
+
   it('tolerates an iat up to 60 s in the future (clock skew)', async () => {
     vi.useFakeTimers({ now: NOW * 1000 })
 
@@ -145,7 +178,8 @@ describe('token type', () => {
     await expect(authenticate(await tokenOf({ exp: NOW + 300 }), testIcs(), keySet)).resolves.toBeDefined()
   })
 
-  it.each(['id_token+jwt', 'logout+jwt', 'secevent+jwt', 'JOSE', 'dpop+jwt', ''])(
+  // 'at+application/jwt': only a leading media-type prefix is dropped, not one inside the type.
+  it.each(['id_token+jwt', 'logout+jwt', 'secevent+jwt', 'JOSE', 'dpop+jwt', '', 'at+application/jwt'])(
     'refuses typ %s with 401',
     async (typ) => {
       vi.useFakeTimers({ now: NOW * 1000 })

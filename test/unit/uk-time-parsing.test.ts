@@ -46,6 +46,22 @@ describe('parseUkDateTime', () => {
     expect(parseUkDateTime('2027-02-29T09:00:00+00:00')).toBeUndefined()
     expect(parseUkDateTime('2027-01-15T24:00:00+00:00')).toBeUndefined()
     expect(parseUkDateTime('2027-01-15T09:60:00+00:00')).toBeUndefined()
+    expect(parseUkDateTime('2027-01-15T23:59:60+00:00')).toBeUndefined()
+  })
+
+  it('accepts the last second of a day', () => {
+    expect(parseUkDateTime('2027-01-15T23:59:59+00:00')?.toISOString()).toBe('2027-01-15T23:59:59.000Z')
+  })
+
+  it('keeps fractions of a second, to the millisecond', () => {
+    expect(parseUkDateTime('2027-01-15T09:30:00.25+00:00')?.toISOString()).toBe('2027-01-15T09:30:00.250Z')
+    expect(parseUkDateTime('2027-07-01T09:30:00.125+01:00')?.toISOString()).toBe('2027-07-01T08:30:00.125Z')
+  })
+
+  it('refuses anything before or after the date-time', () => {
+    expect(parseUkDateTime('x2027-01-15T09:30:00+00:00')).toBeUndefined()
+    expect(parseUkDateTime('2027-01-15T09:30:00+00:00x')).toBeUndefined()
+    expect(parseUkDateTime('2027-01-15T09:30:00+00:00Z')).toBeUndefined()
   })
 })
 
@@ -57,6 +73,10 @@ describe('ukWallClock', () => {
     expect(ukWallClock('2027-03-28', '09:00').toISOString()).toBe('2027-03-28T08:00:00.000Z')
     expect(ukWallClock('2027-10-31').toISOString()).toBe('2027-10-30T23:00:00.000Z')
     expect(ukWallClock('2027-10-31', '09:00').toISOString()).toBe('2027-10-31T09:00:00.000Z')
+  })
+
+  it('reads a time in the hour the clocks skip with the offset before the gap (RFC 5545), so 01:30 is 02:30 BST', () => {
+    expect(ukWallClock('2027-03-28', '01:30').toISOString()).toBe('2027-03-28T01:30:00.000Z')
   })
 })
 
@@ -75,5 +95,18 @@ describe('ukDate, addDays and isCalendarDate', () => {
     expect(isCalendarDate('2028-02-29')).toBe(true)
     expect(isCalendarDate('2027-02-29')).toBe(false)
     expect(isCalendarDate('2027-1-5')).toBe(false)
+    expect(isCalendarDate('2027-13-01')).toBe(false)
+    expect(isCalendarDate('2027-04-31')).toBe(false)
+  })
+
+  it('takes a whole date only, nothing before or after it', () => {
+    expect(isCalendarDate('2027-01-15T09:30:00+00:00')).toBe(false)
+    expect(isCalendarDate('x2027-01-15')).toBe(false)
+  })
+
+  it('refuses years before 100, which Date.UTC would read as 19xx', () => {
+    // 0026-05-01 is not 1926-05-01: a date of birth or a slot date never means either.
+    expect(isCalendarDate('0026-05-01')).toBe(false)
+    expect(isCalendarDate('0100-05-01')).toBe(true)
   })
 })

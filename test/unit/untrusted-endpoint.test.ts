@@ -70,6 +70,29 @@ describe('checkUntrustedEndpoint', () => {
     expect(checkUntrustedEndpoint(long.slice(0, MAX_ENDPOINT_LENGTH)).ok).toBe(true)
   })
 
+  it('measures the text the caller sent, even when the URL parser drops most of it', () => {
+    // Prepare: the WHATWG parser removes tabs and newlines, so this parses to a short URL
+    const padded = `https://fhir.example.nhs.uk/${'\t'.repeat(MAX_ENDPOINT_LENGTH)}R4`
+
+    // Act
+    const verdict = checkUntrustedEndpoint(padded)
+
+    // Assess
+    expect(verdict).toEqual({ ok: false, reason: `the URL is longer than ${MAX_ENDPOINT_LENGTH} characters` })
+  })
+
+  it('measures the URL it hands back, which percent-encoding can make longer than the text', () => {
+    // Prepare: 428 characters of text; each é becomes %C3%A9, six characters, in the URL
+    const accented = `https://fhir.example.nhs.uk/${'é'.repeat(400)}`
+
+    // Act
+    const verdict = checkUntrustedEndpoint(accented)
+
+    // Assess
+    expect(accented.length).toBeLessThan(MAX_ENDPOINT_LENGTH)
+    expect(verdict).toEqual({ ok: false, reason: `the URL is longer than ${MAX_ENDPOINT_LENGTH} characters` })
+  })
+
   describe('on the local stack (allowLoopback)', () => {
     it.each(['http://127.0.0.1:4000/fhir', 'http://localhost:3000/_sandbox/Y90001', 'https://[::1]:8443/'])(
       'accepts this machine: %s',

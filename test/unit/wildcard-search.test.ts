@@ -105,6 +105,31 @@ describe('wildcard search (security review finding 1)', () => {
     )
   })
 
+  it('matches as a * glob for any pattern, a leading star or an empty segment included (the matcher alone)', () => {
+    // Search terms start with two letters (PDS), but the matcher's contract is the glob's.
+    const anyTerm = fc.stringMatching(/^[LEX*]{1,12}$/).filter((term) => term.includes('*'))
+    fc.assert(
+      fc.property(anyTerm, fc.stringMatching(/^[LEX]{0,12}$/), (term, value) => {
+        const pattern = wildcardPatternOf(term, (text) => text)
+
+        expect(wildcardMatches(pattern, value)).toBe(globReference(term, value))
+      }),
+      { numRuns: 2_000 },
+    )
+    expect(
+      wildcardMatches(
+        wildcardPatternOf('*E*X', (text) => text),
+        'EX',
+      ),
+    ).toBe(true)
+  })
+
+  it('takes a pattern of one segment (no star) as equality', () => {
+    expect(wildcardMatches({ segments: ['SMITH'] }, 'SMITH')).toBe(true)
+    expect(wildcardMatches({ segments: ['SMITH'] }, 'SMITHSMITH')).toBe(false)
+    expect(wildcardMatches({ segments: ['SMITH'] }, 'SMIT')).toBe(false)
+  })
+
   it('answers any search within a generous bound, whatever its stars and however long the names', () => {
     // Many candidates per search, as one partition of the family-name index would give.
     const candidates = fc.array(familyValue, { minLength: 50, maxLength: 200 })
