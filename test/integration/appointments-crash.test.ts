@@ -189,7 +189,7 @@ beforeAll(async () => {
   const today = ukDate(new Date())
   const search = await send(
     firstUrl,
-    `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}&_include=Slot:schedule`,
+    `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}&organization=Y90001&_include=Slot:schedule`,
     {},
   )
   const entries = (
@@ -293,7 +293,7 @@ describe('a SIGKILL in the middle of a booking storm, with DATA_DIR', () => {
     const today = ukDate(new Date())
     const search = await send(
       baseUrl,
-      `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}`,
+      `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}&organization=Y90001`,
       {},
     )
     const free = new Set(
