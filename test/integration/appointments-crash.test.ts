@@ -324,7 +324,7 @@ describe('a SIGKILL in the middle of a booking storm, with DATA_DIR', () => {
 
     it('has no slot booked without a complete booking, and no booking on a free slot', () => {
       const slotItems = items.filter((item) => item.kind === 'slot')
-      expect(slotItems.length).toBeGreaterThan(100)
+      expect(slotItems.length).toBeGreaterThan(50) // Y90001's fortnight (Y90002's slots are its GP Connect provider's now)
       for (const slot of slotItems) {
         const booking = slot.booking as Record<string, unknown> | undefined
         if (slot.status === 'busy') {
