@@ -189,7 +189,7 @@ beforeAll(async () => {
   const today = ukDate(new Date())
   const search = await send(
     firstUrl,
-    `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}&_include=Slot:schedule`,
+    `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}&organization=Y90001&_include=Slot:schedule`,
     {},
   )
   const entries = (
@@ -293,7 +293,7 @@ describe('a SIGKILL in the middle of a booking storm, with DATA_DIR', () => {
     const today = ukDate(new Date())
     const search = await send(
       baseUrl,
-      `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}`,
+      `/Slot?status=free&start=ge${addDays(today, 1)}&end=le${addDays(today, 14)}&organization=Y90001`,
       {},
     )
     const free = new Set(
@@ -324,7 +324,7 @@ describe('a SIGKILL in the middle of a booking storm, with DATA_DIR', () => {
 
     it('has no slot booked without a complete booking, and no booking on a free slot', () => {
       const slotItems = items.filter((item) => item.kind === 'slot')
-      expect(slotItems.length).toBeGreaterThan(100)
+      expect(slotItems.length).toBeGreaterThan(50) // Y90001's fortnight (Y90002's slots are its GP Connect provider's now)
       for (const slot of slotItems) {
         const booking = slot.booking as Record<string, unknown> | undefined
         if (slot.status === 'busy') {
