@@ -11,7 +11,6 @@ import { applyHolderEvent } from './apply'
 let index: PatientIndex | undefined
 const indexOf = () => (index ??= new DynamoDbPatientIndex())
 
-
 /** Applies record-holder events from the rule's queue; failed records go back (and in the end to the DLQ). */
 export const applyHolderEvents = withMetrics((event: SQSEvent, context: Context) =>
   processPartialResponse(
