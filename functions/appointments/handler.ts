@@ -1,18 +1,10 @@
-import type { Caller } from '../../schemas/auth'
 import type { AppointmentBook } from '../shared/appointments/AppointmentBook'
 import { DynamoDbAppointmentBook } from '../shared/appointments/DynamoDbAppointmentBook'
 import { EventBridgePublisher } from '../shared/events'
 import { GpConnectAppointments } from '../shared/gpconnect/GpConnectAppointments'
-import { type HttpRequest, type HttpResult, httpApi } from '../shared/http'
+import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
-import { DynamoDbIdempotencyStore } from '../shared/idempotency/DynamoDbIdempotencyStore'
-import {
-  type IdempotencyStore,
-  idempotencyKey,
-  requestFingerprint,
-  type StoredResponse,
-  withIdempotency,
-} from '../shared/idempotency/IdempotencyStore'
+import { answerOnce } from '../shared/idempotency/answerOnce'
 import { patientDirectory } from '../shared/patients/directory'
 import { auditTrail, rateLimiter } from '../shared/platform'
 import { systemClock } from '../shared/time'
@@ -30,7 +22,6 @@ import { readSlot, searchSlots } from './slotSearch'
 
 let book: AppointmentBook | undefined
 let practices: GpConnectAppointments | undefined
-let keys: IdempotencyStore | undefined
 const publisher = new EventBridgePublisher({
   source: 'joinup.appointments',
   ics: () => currentIcs().ics,
@@ -46,35 +37,6 @@ function dependencies(): AppointmentDependencies {
     clock: systemClock,
   })
   return { book, publisher, clock: systemClock, ics, patients: patientDirectory(), practices }
-}
-
-/**
- * A write the client may retry: with an X-Request-ID, a retry gets the first answer (a
- * replay reads the appointment again, and is audited as a read). Without one there is
- * nothing to recognise a retry by.
- */
-async function once(
-  request: HttpRequest,
-  caller: Caller,
-  run: () => Promise<StoredResponse>,
-): Promise<HttpResult> {
-  if (request.headers['x-request-id'] === undefined) return run()
-  keys ??= new DynamoDbIdempotencyStore()
-  const key = idempotencyKey(request.route.operationId, caller.organisation, request.requestId)
-  const fingerprint = requestFingerprint(
-    request.route.operationId,
-    request.pathParameters,
-    request.headers['if-match'] ?? null,
-    request.body,
-  )
-  const { replayed, ...response } = await withIdempotency(
-    key,
-    fingerprint,
-    { store: keys, clock: systemClock },
-    run,
-  )
-  if (!replayed) return response
-  return { ...response, audit: response.audit?.map((fact) => ({ ...fact, action: 'R' as const })) }
 }
 
 /** Appointments: slots published and searched, appointments booked, read, amended and cancelled. */
@@ -99,20 +61,25 @@ export const handler = httpApi(
       return { status: 200, body: bundle }
     },
     bookAppointment: (request, caller) =>
-      once(request, caller, async () => {
-        const { appointment, etag, audit } = await bookAppointment(
-          request.body,
-          caller,
-          request,
-          dependencies(),
-        )
-        return {
-          status: 201,
-          body: appointment,
-          headers: { Location: `${request.baseUrl}/Appointment/${appointment.id}`, ETag: etag },
-          audit,
-        }
-      }),
+      answerOnce(
+        request,
+        caller,
+        async () => {
+          const { appointment, etag, audit } = await bookAppointment(
+            request.body,
+            caller,
+            request,
+            dependencies(),
+          )
+          return {
+            status: 201,
+            body: appointment,
+            headers: { Location: `${request.baseUrl}/Appointment/${appointment.id}`, ETag: etag },
+            audit,
+          }
+        },
+        { replayAudit: 'read' },
+      ),
     readAppointment: async (request, caller) => {
       const { appointment, etag, audit } = await readAppointment(
         request.pathParameters.id ?? '',
@@ -123,17 +90,22 @@ export const handler = httpApi(
       return { status: 200, body: appointment, headers: { ETag: etag }, audit }
     },
     updateAppointment: (request, caller) =>
-      once(request, caller, async () => {
-        const { appointment, etag, audit } = await updateAppointment(
-          request.pathParameters.id ?? '',
-          request.body,
-          request.headers['if-match'],
-          caller,
-          request,
-          dependencies(),
-        )
-        return { status: 200, body: appointment, headers: { ETag: etag }, audit }
-      }),
+      answerOnce(
+        request,
+        caller,
+        async () => {
+          const { appointment, etag, audit } = await updateAppointment(
+            request.pathParameters.id ?? '',
+            request.body,
+            request.headers['if-match'],
+            caller,
+            request,
+            dependencies(),
+          )
+          return { status: 200, body: appointment, headers: { ETag: etag }, audit }
+        },
+        { replayAudit: 'read' },
+      ),
     searchAppointments: async (request, caller) => {
       const { bundle, audit } = await searchAppointments(
         request.query,
