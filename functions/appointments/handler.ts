@@ -6,7 +6,7 @@ import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
 import { answerOnce } from '../shared/idempotency/answerOnce'
 import { patientDirectory } from '../shared/patients/directory'
-import { auditTrail, rateLimiter } from '../shared/platform'
+import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { systemClock } from '../shared/time'
 import {
   type AppointmentDependencies,
@@ -128,5 +128,5 @@ export const handler = httpApi(
       return { status: 200, body: bundle, audit }
     },
   },
-  { audit: auditTrail, rateLimiter },
+  { audit: auditTrail, rateLimiter, refusalBudget },
 )

@@ -5,7 +5,7 @@ import { answerOnce } from '../shared/idempotency/answerOnce'
 import { DynamoDbMessageStore } from '../shared/messages/DynamoDbMessageStore'
 import type { MessageStore } from '../shared/messages/MessageStore'
 import { patientDirectory } from '../shared/patients/directory'
-import { auditTrail, rateLimiter } from '../shared/platform'
+import { auditTrail, rateLimiter, refusalBudget } from '../shared/platform'
 import { DynamoDbClinicalStore } from '../shared/records/DynamoDbClinicalStore'
 import { systemClock } from '../shared/time'
 import { acknowledgeMessage, type MessageDependencies, processMessage, readMessageStatus } from './messages'
@@ -99,5 +99,5 @@ export const handler = httpApi(
       return { status: 204 }
     },
   },
-  { audit: auditTrail, rateLimiter },
+  { audit: auditTrail, rateLimiter, refusalBudget },
 )
