@@ -162,32 +162,45 @@ export function appointmentFactsOf(body: unknown): AppointmentFacts {
   }
 }
 
-const Short = z.string().check(z.minLength(1), z.maxLength(200))
-const ContainedOrganization = z.looseObject({
-  identifier: z.array(z.looseObject({ system: z.optional(z.string()), value: z.optional(z.string()) })),
+const Short = /* @__PURE__ */ z
+  .string()
+  .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(200))
+const ContainedOrganization = /* @__PURE__ */ z.looseObject({
+  identifier: /* @__PURE__ */ z.array(
+    /* @__PURE__ */ z.looseObject({
+      system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+      value: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+    }),
+  ),
   name: Short,
-  telecom: z
-    .array(z.looseObject({ system: z.optional(Short), value: Short, use: z.optional(Short) }))
-    .check(z.minLength(1), z.maxLength(5)),
-  type: z.optional(
-    z
+  telecom: /* @__PURE__ */ z
+    .array(
+      /* @__PURE__ */ z.looseObject({
+        system: /* @__PURE__ */ z.optional(Short),
+        value: Short,
+        use: /* @__PURE__ */ z.optional(Short),
+      }),
+    )
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(5)),
+  type: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z
       .array(
-        z.looseObject({
-          coding: z.optional(
-            z
+        /* @__PURE__ */ z.looseObject({
+          coding: /* @__PURE__ */ z.optional(
+            /* @__PURE__ */ z
               .array(
-                z.looseObject({
-                  system: z.optional(Short),
-                  code: z.optional(Short),
-                  display: z.optional(Short),
+                /* @__PURE__ */ z.looseObject({
+                  system: /* @__PURE__ */ z.optional(Short),
+                  code: /* @__PURE__ */ z.optional(Short),
+                  display: /* @__PURE__ */ z.optional(Short),
                 }),
               )
-              .check(z.maxLength(3)),
+              .check(/* @__PURE__ */ z.maxLength(3)),
           ),
-          text: z.optional(Short),
+          text: /* @__PURE__ */ z.optional(Short),
         }),
       )
-      .check(z.maxLength(3)),
+      .check(/* @__PURE__ */ z.maxLength(3)),
   ),
 })
 

@@ -1,4 +1,4 @@
-import { OdsCode } from '../../schemas/fhir/identifiers'
+import { isOdsCode } from '../../schemas/fhir/identifiers'
 import { FhirError } from '../shared/errors'
 import { normaliseName, normalisePostcode, wildcardPatternOf } from '../shared/patients/matching'
 import {
@@ -94,8 +94,7 @@ export function parseSearchCriteria(query: Record<string, string[]>): PatientSea
       : textCriterion(postcodeText, 'address-postalcode', normalisePostcode, fuzzy)
 
   const gpText = one('general-practitioner')
-  if (gpText !== undefined && !OdsCode.safeParse(gpText).success)
-    throw invalidValue(gpText, 'general-practitioner')
+  if (gpText !== undefined && !isOdsCode(gpText)) throw invalidValue(gpText, 'general-practitioner')
 
   // Minimum criteria: a non-fuzzy search needs family name and date of birth; a fuzzy one
   // needs given+family, family+gender+postcode or given+gender+postcode (all with date of birth).

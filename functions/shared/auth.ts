@@ -11,12 +11,15 @@ import {
   type Caller,
   CLOCK_TOLERANCE_SECONDS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  invalidClaims,
   PATIENT_PROOFING_LEVEL,
   PATIENT_SCOPES,
+  PATIENT_TOKEN_CLAIM_RULES,
   type PatientCaller,
-  PatientTokenClaims,
+  type PatientTokenClaims,
   type Scope,
-  TokenClaims,
+  TOKEN_CLAIM_RULES,
+  type TokenClaims,
 } from '../../schemas/auth'
 import { isValidNhsNumber } from '../../schemas/fhir/identifiers'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
@@ -230,11 +233,11 @@ export async function authenticateCaller(
     throw unauthorised(describeTokenFailure(error))
   }
   if (!Object.hasOwn(payload, 'requesting_organization')) return patientOf(payload, ics)
-  const claims = TokenClaims.safeParse(payload)
-  if (!claims.success) {
-    const fields = claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
-    throw unauthorised(`Access token is missing or has invalid claims: ${fields}`)
+  const invalid = invalidClaims(payload, TOKEN_CLAIM_RULES)
+  if (invalid.length) {
+    throw unauthorised(`Access token is missing or has invalid claims: ${invalid.join(', ')}`)
   }
+  const claims = { data: payload as TokenClaims }
   const { sub, requesting_organization, scope, reason_for_request } = claims.data
   if (claims.data.ics !== ics.ics) {
     throw new FhirError('ACCESS_DENIED', `Token is for ICS "${claims.data.ics}", not this ICS`)
@@ -257,13 +260,12 @@ export async function authenticateCaller(
 
 /** A patient's own token: their NHS number, proofed to P9, for this ICS, with patient scopes only. */
 function patientOf(payload: Record<string, unknown>, ics: IcsRuntimeConfig): PatientCaller {
-  const claims = PatientTokenClaims.safeParse(payload)
-  if (!claims.success || !isValidNhsNumber(claims.data.sub)) {
-    const fields = claims.success
-      ? 'sub'
-      : claims.error.issues.map((issue) => issue.path.join('.')).join(', ')
-    throw unauthorised(`Access token is missing or has invalid claims: ${fields}`)
+  const invalid = invalidClaims(payload, PATIENT_TOKEN_CLAIM_RULES)
+  if (!invalid.length && !isValidNhsNumber(payload.sub as string)) invalid.push('sub')
+  if (invalid.length) {
+    throw unauthorised(`Access token is missing or has invalid claims: ${invalid.join(', ')}`)
   }
+  const claims = { data: payload as PatientTokenClaims }
   const { sub, scope, identity_proofing_level } = claims.data
   if (claims.data.ics !== ics.ics) {
     throw new FhirError('ACCESS_DENIED', `Token is for ICS "${claims.data.ics}", not this ICS`)

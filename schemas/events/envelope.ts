@@ -1,29 +1,33 @@
 import * as z from 'zod/mini'
 
 /** `<major>.<minor>`: rules route on the major prefix (`detail.metadata.version` prefix `2.`). */
-export const SchemaVersion = z.string().check(z.regex(/^\d+\.\d+$/))
+export const SchemaVersion = /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.regex(/^\d+\.\d+$/))
 
 const metadataShape = {
   /** Unique per event: the idempotency key consumers use. A forwarded event gets a new id. */
-  id: z.string().check(z.minLength(1), z.maxLength(128)),
+  id: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(128)),
   version: SchemaVersion,
   /** When it happened (ISO 8601): last-writer-wins decides on it. */
   occurredAt: z.iso.datetime({ offset: true }),
-  correlationId: z.string().check(z.minLength(1), z.maxLength(200)),
-  ics: z.string().check(z.minLength(1), z.maxLength(64)),
+  correlationId: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(200)),
+  ics: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
   /** Who produced it: a capability (`joinup.patient-index`) or an organisation's system. */
-  producer: z.string().check(z.minLength(1), z.maxLength(128)),
+  producer: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(128)),
 }
 
 /** Envelope metadata as producers must write it (strict). */
-export const StrictEventMetadata = z.strictObject(metadataShape)
+export const StrictEventMetadata = /* @__PURE__ */ z.strictObject(metadataShape)
 /** Envelope metadata as consumers read it (unknown fields ignored). */
-export const EventMetadata = z.looseObject(metadataShape)
+export const EventMetadata = /* @__PURE__ */ z.looseObject(metadataShape)
 export type EventMetadata = z.infer<typeof EventMetadata>
 
 /** The `detail` of every event: `{ metadata, data }` (DESIGN.md "Events"). */
 export function envelopeOf<Data extends z.ZodMiniType>(data: Data, mode: 'strict' | 'tolerant') {
   return mode === 'strict'
-    ? z.strictObject({ metadata: StrictEventMetadata, data })
-    : z.looseObject({ metadata: EventMetadata, data })
+    ? /* @__PURE__ */ z.strictObject({ metadata: StrictEventMetadata, data })
+    : /* @__PURE__ */ z.looseObject({ metadata: EventMetadata, data })
 }

@@ -4,17 +4,21 @@ import { NhsNumber, OdsCode } from '../fhir/identifiers'
 /** What both message events say: which message, about whom, from whom, for whom. */
 export const messageFacts = {
   /** The message status resource's id (`GET /Message/{id}`); the bundle is read from the message store. */
-  messageId: z.string().check(z.regex(/^[A-Za-z0-9\-.]{1,64}$/)),
+  messageId: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.regex(/^[A-Za-z0-9\-.]{1,64}$/)),
   /** The sender's MessageHeader id (ITK3's tracking id): `X-Message-ID` on every delivery. */
-  messageHeaderId: z.string().check(z.minLength(1), z.maxLength(64)),
+  messageHeaderId: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
   nhsNumber: NhsNumber,
   /** The organisation that sent the message (it now holds a record about the patient). */
   senderOds: OdsCode,
   /** Who the message is for, each of whom a subscription may receive it for. */
-  recipients: z.array(OdsCode).check(z.minLength(1), z.maxLength(10)),
+  recipients: /* @__PURE__ */ z
+    .array(OdsCode)
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(10)),
   /**
    * The patient is PDS S-flagged: a consumer must not show one recipient (their practice)
    * to another organisation PDS lookup would hide it from.
    */
-  restricted: z.boolean(),
+  restricted: /* @__PURE__ */ z.boolean(),
 }

@@ -14,10 +14,10 @@ export const MAX_COMMENT = 500
 /** Longest cancellation reason stored (GP Connect sets none; providers may truncate, this one refuses). */
 export const MAX_CANCELLATION_REASON = 500
 
-const Participant = z.strictObject({
-  actor: z.optional(Reference),
-  status: z.optional(z.string()),
-  required: z.optional(z.string()),
+const Participant = /* @__PURE__ */ z.strictObject({
+  actor: /* @__PURE__ */ z.optional(Reference),
+  status: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  required: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 })
 
 /**
@@ -26,38 +26,45 @@ const Participant = z.strictObject({
  * as GP Connect's provider assurance tests expect.
  */
 const appointmentShape = {
-  resourceType: z.literal('Appointment'),
-  id: z.optional(z.string()),
-  meta: z.optional(z.looseObject({})),
-  text: z.optional(z.looseObject({})),
-  language: z.optional(z.string()),
-  contained: z.optional(z.array(z.looseObject({ resourceType: z.string() }))),
-  extension: z.optional(z.array(Extension)),
-  identifier: z.optional(z.array(Identifier)),
-  status: z.string(),
-  cancelationReason: z.optional(CodeableConcept),
-  serviceCategory: z.optional(z.array(CodeableConcept)),
-  serviceType: z.optional(z.array(CodeableConcept)),
-  description: z.optional(z.string()),
-  start: z.optional(z.string()),
-  end: z.optional(z.string()),
-  minutesDuration: z.optional(z.number()),
-  slot: z.optional(z.array(Reference)),
-  created: z.optional(z.string()),
-  comment: z.optional(z.string()),
-  participant: z.array(Participant),
+  resourceType: /* @__PURE__ */ z.literal('Appointment'),
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  meta: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.looseObject({})),
+  text: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.looseObject({})),
+  language: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  contained: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(/* @__PURE__ */ z.looseObject({ resourceType: /* @__PURE__ */ z.string() })),
+  ),
+  extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
+  identifier: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Identifier)),
+  status: /* @__PURE__ */ z.string(),
+  cancelationReason: /* @__PURE__ */ z.optional(CodeableConcept),
+  serviceCategory: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(CodeableConcept)),
+  serviceType: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(CodeableConcept)),
+  description: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  start: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  end: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  minutesDuration: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.number()),
+  slot: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Reference)),
+  created: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  comment: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  participant: /* @__PURE__ */ z.array(Participant),
 }
 
 /** An Appointment as a consumer sends it to book, amend or cancel (structure only; the rules are in the domain). */
-export const AppointmentRequest = z.strictObject(appointmentShape)
+export const AppointmentRequest = /* @__PURE__ */ z.strictObject(appointmentShape)
 export type AppointmentRequest = z.infer<typeof AppointmentRequest>
 
 /** FHIR R4 Appointment as this API answers it. */
-export const Appointment = z.looseObject({
+export const Appointment = /* @__PURE__ */ z.looseObject({
   ...appointmentShape,
-  id: z.string(),
-  meta: z.looseObject({ versionId: z.string(), lastUpdated: z.optional(z.string()) }),
-  status: z.enum(['booked', 'cancelled']),
-  participant: z.array(z.looseObject({ actor: Reference, status: z.string() })),
+  id: /* @__PURE__ */ z.string(),
+  meta: /* @__PURE__ */ z.looseObject({
+    versionId: /* @__PURE__ */ z.string(),
+    lastUpdated: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  }),
+  status: /* @__PURE__ */ z.enum(['booked', 'cancelled']),
+  participant: /* @__PURE__ */ z.array(
+    /* @__PURE__ */ z.looseObject({ actor: Reference, status: /* @__PURE__ */ z.string() }),
+  ),
 })
 export type Appointment = z.infer<typeof Appointment>

@@ -1,24 +1,39 @@
 import * as z from 'zod/mini'
 
-export const BundleEntry = z.looseObject({
-  fullUrl: z.optional(z.string()),
-  search: z.optional(
-    z.looseObject({
-      mode: z.optional(z.enum(['match', 'include', 'outcome'])),
-      score: z.optional(z.number()),
+export const BundleEntry = /* @__PURE__ */ z.looseObject({
+  fullUrl: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  search: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.looseObject({
+      mode: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['match', 'include', 'outcome'])),
+      score: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.number()),
     }),
   ),
-  resource: z.looseObject({ resourceType: z.string() }),
+  resource: /* @__PURE__ */ z.looseObject({ resourceType: /* @__PURE__ */ z.string() }),
 })
 
 /** FHIR R4 Bundle (searchset, collection, message). */
-export const Bundle = z.looseObject({
-  resourceType: z.literal('Bundle'),
-  id: z.optional(z.string()),
-  type: z.enum(['searchset', 'collection', 'message', 'transaction', 'batch', 'history', 'document']),
-  timestamp: z.optional(z.string()),
-  total: z.optional(z.int()),
-  link: z.optional(z.array(z.looseObject({ relation: z.string(), url: z.string() }))),
-  entry: z.optional(z.array(BundleEntry)),
+export const Bundle = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Bundle'),
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  type: /* @__PURE__ */ z.enum([
+    'searchset',
+    'collection',
+    'message',
+    'transaction',
+    'batch',
+    'history',
+    'document',
+  ]),
+  timestamp: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  total: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.int()),
+  link: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(
+      /* @__PURE__ */ z.looseObject({
+        relation: /* @__PURE__ */ z.string(),
+        url: /* @__PURE__ */ z.string(),
+      }),
+    ),
+  ),
+  entry: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(BundleEntry)),
 })
 export type Bundle = z.infer<typeof Bundle>

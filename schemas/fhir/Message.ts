@@ -1,44 +1,63 @@
 import * as z from 'zod/mini'
 
 const R4_ID = /^[A-Za-z0-9\-.]{1,64}$/
-const Id = z.string().check(z.regex(R4_ID, 'not an R4 id'))
+const Id = /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.regex(R4_ID, 'not an R4 id'))
 
 /** Any resource inside a message Bundle: a type and an R4 id (each is checked further by type). */
-export const MessageEntryResource = z.looseObject({
-  resourceType: z.string().check(z.minLength(1), z.maxLength(64)),
+export const MessageEntryResource = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
   id: Id,
 })
 
 /** MessageHeader as the two message flows need it (FHIR R4 MessageHeader). */
-export const MessageHeader = z.looseObject({
-  resourceType: z.literal('MessageHeader'),
+export const MessageHeader = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('MessageHeader'),
   id: Id,
-  eventCoding: z.looseObject({
-    system: z.optional(z.string()),
-    code: z.enum(['update-record', 'discharge-summary']),
+  eventCoding: /* @__PURE__ */ z.looseObject({
+    system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+    code: /* @__PURE__ */ z.enum(['update-record', 'discharge-summary']),
   }),
-  sender: z.looseObject({
-    reference: z.optional(z.string().check(z.maxLength(1024))),
-    identifier: z.optional(z.looseObject({ system: z.optional(z.string()), value: z.optional(z.string()) })),
+  sender: /* @__PURE__ */ z.looseObject({
+    reference: /* @__PURE__ */ z.optional(
+      /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(1024)),
+    ),
+    identifier: /* @__PURE__ */ z.optional(
+      /* @__PURE__ */ z.looseObject({
+        system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+        value: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+      }),
+    ),
   }),
-  source: z.looseObject({ endpoint: z.string().check(z.minLength(1), z.maxLength(2048)) }),
-  focus: z.optional(z.array(z.looseObject({ reference: z.optional(z.string()) }))),
+  source: /* @__PURE__ */ z.looseObject({
+    endpoint: /* @__PURE__ */ z
+      .string()
+      .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(2048)),
+  }),
+  focus: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(
+      /* @__PURE__ */ z.looseObject({ reference: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()) }),
+    ),
+  ),
 })
 
 /** A FHIR R4 message Bundle: `type` message, the MessageHeader first (R4 Bundle bdl-1, messaging.html). */
-export const MessageBundle = z.looseObject({
-  resourceType: z.literal('Bundle'),
+export const MessageBundle = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Bundle'),
   id: Id,
-  type: z.literal('message'),
-  timestamp: z.optional(z.iso.datetime({ offset: true })),
-  entry: z
+  type: /* @__PURE__ */ z.literal('message'),
+  timestamp: /* @__PURE__ */ z.optional(z.iso.datetime({ offset: true })),
+  entry: /* @__PURE__ */ z
     .array(
-      z.looseObject({
-        fullUrl: z.optional(z.string().check(z.maxLength(1024))),
+      /* @__PURE__ */ z.looseObject({
+        fullUrl: /* @__PURE__ */ z.optional(
+          /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(1024)),
+        ),
         resource: MessageEntryResource,
       }),
     )
-    .check(z.minLength(3), z.maxLength(1000)),
+    .check(/* @__PURE__ */ z.minLength(3), /* @__PURE__ */ z.maxLength(1000)),
 })
 export type MessageBundle = z.infer<typeof MessageBundle>
 
@@ -61,42 +80,55 @@ export const MESSAGE_RESOURCE_TYPES = [
 ] as const
 
 /** The R4 Subscription a partner posts (rest-hook channel only). */
-export const SubscriptionRequest = z.looseObject({
-  resourceType: z.literal('Subscription'),
-  status: z.optional(z.enum(['requested', 'active'])),
-  reason: z.string().check(z.minLength(1), z.maxLength(500)),
-  criteria: z.string().check(z.minLength(1), z.maxLength(200)),
-  channel: z.looseObject({
-    type: z.literal('rest-hook'),
-    endpoint: z.string().check(z.minLength(1), z.maxLength(4096)),
-    payload: z.optional(z.literal('application/fhir+json')),
+export const SubscriptionRequest = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Subscription'),
+  status: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['requested', 'active'])),
+  reason: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(500)),
+  criteria: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(200)),
+  channel: /* @__PURE__ */ z.looseObject({
+    type: /* @__PURE__ */ z.literal('rest-hook'),
+    endpoint: /* @__PURE__ */ z
+      .string()
+      .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(4096)),
+    payload: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.literal('application/fhir+json')),
   }),
 })
 export type SubscriptionRequest = z.infer<typeof SubscriptionRequest>
 
 /** The Subscription as this server answers it. */
-export const SubscriptionResource = z.looseObject({
-  resourceType: z.literal('Subscription'),
+export const SubscriptionResource = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Subscription'),
   id: Id,
-  status: z.enum(['active', 'off']),
-  reason: z.string(),
-  criteria: z.string(),
-  channel: z.looseObject({
-    type: z.literal('rest-hook'),
-    endpoint: z.string(),
-    payload: z.literal('application/fhir+json'),
+  status: /* @__PURE__ */ z.enum(['active', 'off']),
+  reason: /* @__PURE__ */ z.string(),
+  criteria: /* @__PURE__ */ z.string(),
+  channel: /* @__PURE__ */ z.looseObject({
+    type: /* @__PURE__ */ z.literal('rest-hook'),
+    endpoint: /* @__PURE__ */ z.string(),
+    payload: /* @__PURE__ */ z.literal('application/fhir+json'),
   }),
-  extension: z.optional(z.array(z.looseObject({ url: z.string(), valueString: z.optional(z.string()) }))),
+  extension: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(
+      /* @__PURE__ */ z.looseObject({
+        url: /* @__PURE__ */ z.string(),
+        valueString: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+      }),
+    ),
+  ),
 })
 
 /** A message's status, per recipient, as a FHIR R4 Parameters resource. */
-export const MessageStatus = z.looseObject({
-  resourceType: z.literal('Parameters'),
+export const MessageStatus = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Parameters'),
   id: Id,
-  parameter: z.array(
-    z.looseObject({
-      name: z.string(),
-      part: z.optional(z.array(z.looseObject({ name: z.string() }))),
+  parameter: /* @__PURE__ */ z.array(
+    /* @__PURE__ */ z.looseObject({
+      name: /* @__PURE__ */ z.string(),
+      part: /* @__PURE__ */ z.optional(
+        /* @__PURE__ */ z.array(/* @__PURE__ */ z.looseObject({ name: /* @__PURE__ */ z.string() })),
+      ),
     }),
   ),
 })

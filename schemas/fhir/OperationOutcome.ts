@@ -3,29 +3,29 @@ import * as z from 'zod/mini'
 /** The R4 coding system PDS and NRL use for Spine error and warning codes (DESIGN.md). */
 export const SPINE_ERROR_SYSTEM = 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode'
 
-export const OperationOutcomeIssue = z.looseObject({
-  severity: z.enum(['fatal', 'error', 'warning', 'information']),
-  code: z.string(),
-  details: z.optional(
-    z.looseObject({
-      coding: z.array(
-        z.looseObject({
-          system: z.string(),
-          version: z.optional(z.string()),
-          code: z.string(),
-          display: z.optional(z.string()),
+export const OperationOutcomeIssue = /* @__PURE__ */ z.looseObject({
+  severity: /* @__PURE__ */ z.enum(['fatal', 'error', 'warning', 'information']),
+  code: /* @__PURE__ */ z.string(),
+  details: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.looseObject({
+      coding: /* @__PURE__ */ z.array(
+        /* @__PURE__ */ z.looseObject({
+          system: /* @__PURE__ */ z.string(),
+          version: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+          code: /* @__PURE__ */ z.string(),
+          display: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
         }),
       ),
     }),
   ),
-  diagnostics: z.optional(z.string()),
-  expression: z.optional(z.array(z.string())),
+  diagnostics: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  expression: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(/* @__PURE__ */ z.string())),
 })
 
 /** FHIR R4 OperationOutcome, as every error response of this API carries. */
-export const OperationOutcome = z.looseObject({
-  resourceType: z.literal('OperationOutcome'),
-  issue: z.array(OperationOutcomeIssue).check(z.minLength(1)),
+export const OperationOutcome = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('OperationOutcome'),
+  issue: /* @__PURE__ */ z.array(OperationOutcomeIssue).check(/* @__PURE__ */ z.minLength(1)),
 })
 export type OperationOutcome = z.infer<typeof OperationOutcome>
 

@@ -12,21 +12,21 @@ export const DEATH_NOTIFICATION_URL =
   'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus'
 
 /** FHIR R4 Patient as PDS FHIR R4 returns it (UK Core extensions kept as they come). */
-export const Patient = z.looseObject({
-  resourceType: z.literal('Patient'),
-  id: z.string(),
-  identifier: z.optional(z.array(Identifier)),
-  meta: z.optional(Meta),
-  name: z.optional(z.array(HumanName)),
-  gender: z.optional(z.enum(['male', 'female', 'other', 'unknown'])),
-  birthDate: z.optional(z.string()),
-  deceasedDateTime: z.optional(z.string()),
-  multipleBirthInteger: z.optional(z.number()),
-  address: z.optional(z.array(Address)),
-  telecom: z.optional(z.array(ContactPoint)),
-  contact: z.optional(z.array(z.looseObject({}))),
-  generalPractitioner: z.optional(z.array(Reference)),
-  managingOrganization: z.optional(Reference),
-  extension: z.optional(z.array(Extension)),
+export const Patient = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Patient'),
+  id: /* @__PURE__ */ z.string(),
+  identifier: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Identifier)),
+  meta: /* @__PURE__ */ z.optional(Meta),
+  name: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(HumanName)),
+  gender: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['male', 'female', 'other', 'unknown'])),
+  birthDate: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  deceasedDateTime: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  multipleBirthInteger: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.number()),
+  address: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Address)),
+  telecom: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(ContactPoint)),
+  contact: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(/* @__PURE__ */ z.looseObject({}))),
+  generalPractitioner: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Reference)),
+  managingOrganization: /* @__PURE__ */ z.optional(Reference),
+  extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
 })
 export type Patient = z.infer<typeof Patient>

@@ -34,66 +34,98 @@ export const DELIVERY_CHANNELS = ['In-person', 'Telephone', 'Video'] as const
 export type DeliveryChannel = (typeof DELIVERY_CHANNELS)[number]
 
 /** The publisher's own id of a Schedule, Practitioner or Location (the stack prefixes it with the ODS code). */
-export const LocalId = z.string().check(z.regex(/^[A-Za-z0-9-]{1,32}$/, 'letters, digits and -, at most 32'))
+export const LocalId = /* @__PURE__ */ z
+  .string()
+  .check(/* @__PURE__ */ z.regex(/^[A-Za-z0-9-]{1,32}$/, 'letters, digits and -, at most 32'))
 
-const Text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
-const ConceptWithText = z.looseObject({
+const Text = (max: number) =>
+  /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(max))
+const ConceptWithText = /* @__PURE__ */ z.looseObject({
   text: Text(200),
-  coding: z.optional(
-    z.array(z.looseObject({ system: z.optional(z.string()), code: z.optional(z.string()) })),
+  coding: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(
+      /* @__PURE__ */ z.looseObject({
+        system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+        code: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+      }),
+    ),
   ),
 })
-const ReferenceOnly = z.strictObject({ reference: Text(200), display: z.optional(Text(200)) })
-const AnyMeta = z.optional(z.looseObject({}))
+const ReferenceOnly = /* @__PURE__ */ z.strictObject({
+  reference: Text(200),
+  display: /* @__PURE__ */ z.optional(Text(200)),
+})
+const AnyMeta = /* @__PURE__ */ z.optional(/* @__PURE__ */ z.looseObject({}))
 
 /** A Slot as a publisher sends it: free, in UK local time with its offset, of one Schedule. */
-export const PublishedSlot = z.strictObject({
-  resourceType: z.literal('Slot'),
+export const PublishedSlot = /* @__PURE__ */ z.strictObject({
+  resourceType: /* @__PURE__ */ z.literal('Slot'),
   /** The publisher's own id; ignored: a slot is known by its schedule and start. */
-  id: z.optional(z.string().check(z.maxLength(64))),
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(64))),
   meta: AnyMeta,
-  extension: z.optional(z.array(Extension).check(z.maxLength(10))),
-  serviceType: z.array(ConceptWithText).check(z.minLength(1), z.maxLength(5)),
+  extension: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(Extension).check(/* @__PURE__ */ z.maxLength(10)),
+  ),
+  serviceType: /* @__PURE__ */ z
+    .array(ConceptWithText)
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(5)),
   schedule: ReferenceOnly,
-  status: z.literal('free'),
+  status: /* @__PURE__ */ z.literal('free'),
   start: Text(40),
   end: Text(40),
 })
 export type PublishedSlot = z.infer<typeof PublishedSlot>
 
 /** A Schedule as a publisher sends it: who (practitioner or role) and where (a Location), of what kind. */
-export const PublishedSchedule = z.strictObject({
-  resourceType: z.literal('Schedule'),
+export const PublishedSchedule = /* @__PURE__ */ z.strictObject({
+  resourceType: /* @__PURE__ */ z.literal('Schedule'),
   id: LocalId,
   meta: AnyMeta,
-  active: z.optional(z.boolean()),
-  extension: z.optional(z.array(Extension).check(z.maxLength(10))),
-  serviceCategory: z.optional(z.array(ConceptWithText).check(z.maxLength(5))),
-  serviceType: z.optional(z.array(ConceptWithText).check(z.maxLength(5))),
-  actor: z.array(ReferenceOnly).check(z.minLength(1), z.maxLength(5)),
-  planningHorizon: z.optional(Period),
+  active: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.boolean()),
+  extension: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(Extension).check(/* @__PURE__ */ z.maxLength(10)),
+  ),
+  serviceCategory: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(ConceptWithText).check(/* @__PURE__ */ z.maxLength(5)),
+  ),
+  serviceType: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(ConceptWithText).check(/* @__PURE__ */ z.maxLength(5)),
+  ),
+  actor: /* @__PURE__ */ z
+    .array(ReferenceOnly)
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(5)),
+  planningHorizon: /* @__PURE__ */ z.optional(Period),
 })
 export type PublishedSchedule = z.infer<typeof PublishedSchedule>
 
-export const PublishedPractitioner = z.strictObject({
-  resourceType: z.literal('Practitioner'),
+export const PublishedPractitioner = /* @__PURE__ */ z.strictObject({
+  resourceType: /* @__PURE__ */ z.literal('Practitioner'),
   id: LocalId,
   meta: AnyMeta,
-  identifier: z.optional(z.array(Identifier).check(z.maxLength(5))),
-  name: z.array(HumanName).check(z.minLength(1), z.maxLength(3)),
-  gender: z.optional(z.enum(['male', 'female', 'other', 'unknown'])),
+  identifier: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(Identifier).check(/* @__PURE__ */ z.maxLength(5)),
+  ),
+  name: /* @__PURE__ */ z
+    .array(HumanName)
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(3)),
+  gender: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['male', 'female', 'other', 'unknown'])),
 })
 export type PublishedPractitioner = z.infer<typeof PublishedPractitioner>
 
-export const PublishedLocation = z.strictObject({
-  resourceType: z.literal('Location'),
+export const PublishedLocation = /* @__PURE__ */ z.strictObject({
+  resourceType: /* @__PURE__ */ z.literal('Location'),
   id: LocalId,
   meta: AnyMeta,
   name: Text(200),
-  address: z.optional(Address),
-  telecom: z.optional(z.array(ContactPoint).check(z.maxLength(5))),
-  managingOrganization: z.optional(
-    z.looseObject({ reference: z.optional(z.string()), identifier: z.optional(Identifier) }),
+  address: /* @__PURE__ */ z.optional(Address),
+  telecom: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(ContactPoint).check(/* @__PURE__ */ z.maxLength(5)),
+  ),
+  managingOrganization: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.looseObject({
+      reference: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+      identifier: /* @__PURE__ */ z.optional(Identifier),
+    }),
   ),
 })
 export type PublishedLocation = z.infer<typeof PublishedLocation>
@@ -102,31 +134,33 @@ export type PublishedLocation = z.infer<typeof PublishedLocation>
 export const MAX_PUBLISHED_RESOURCES = 2_000
 
 /** POST /Slot: one Slot, or a Bundle of Slots with the Schedules, Practitioners and Locations they need. */
-export const SlotPublication = z.strictObject({
-  resourceType: z.literal('Bundle'),
-  id: z.optional(z.string()),
+export const SlotPublication = /* @__PURE__ */ z.strictObject({
+  resourceType: /* @__PURE__ */ z.literal('Bundle'),
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
   meta: AnyMeta,
-  type: z.enum(['collection', 'batch', 'transaction']),
-  entry: z
+  type: /* @__PURE__ */ z.enum(['collection', 'batch', 'transaction']),
+  entry: /* @__PURE__ */ z
     .array(
-      z.looseObject({
-        fullUrl: z.optional(z.string()),
-        resource: z.looseObject({ resourceType: z.string() }),
+      /* @__PURE__ */ z.looseObject({
+        fullUrl: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+        resource: /* @__PURE__ */ z.looseObject({ resourceType: /* @__PURE__ */ z.string() }),
       }),
     )
-    .check(z.minLength(1), z.maxLength(MAX_PUBLISHED_RESOURCES)),
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(MAX_PUBLISHED_RESOURCES)),
 })
 
 /** FHIR R4 Slot as this API answers it. */
-export const Slot = z.looseObject({
-  resourceType: z.literal('Slot'),
-  id: z.string(),
-  meta: z.optional(z.looseObject({ versionId: z.optional(z.string()) })),
-  extension: z.optional(z.array(Extension)),
-  serviceType: z.optional(z.array(CodeableConcept)),
+export const Slot = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Slot'),
+  id: /* @__PURE__ */ z.string(),
+  meta: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.looseObject({ versionId: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()) }),
+  ),
+  extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
+  serviceType: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(CodeableConcept)),
   schedule: Reference,
-  status: z.enum(['busy', 'free', 'busy-unavailable', 'busy-tentative', 'entered-in-error']),
-  start: z.string(),
-  end: z.string(),
+  status: /* @__PURE__ */ z.enum(['busy', 'free', 'busy-unavailable', 'busy-tentative', 'entered-in-error']),
+  start: /* @__PURE__ */ z.string(),
+  end: /* @__PURE__ */ z.string(),
 })
 export type Slot = z.infer<typeof Slot>

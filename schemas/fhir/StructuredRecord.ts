@@ -2,13 +2,13 @@ import * as z from 'zod/mini'
 import { Identifier, Period } from './datatypes'
 
 /** One part parameter of `$gpc.getstructuredrecord` (GP Connect 1.6: name and one value[x]). */
-export const StructuredRecordPart = z.looseObject({
-  name: z.string(),
-  valueBoolean: z.optional(z.boolean()),
-  valueDate: z.optional(z.string()),
-  valuePeriod: z.optional(Period),
-  valuePositiveInt: z.optional(z.int().check(z.positive())),
-  valueCode: z.optional(z.string()),
+export const StructuredRecordPart = /* @__PURE__ */ z.looseObject({
+  name: /* @__PURE__ */ z.string(),
+  valueBoolean: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.boolean()),
+  valueDate: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  valuePeriod: /* @__PURE__ */ z.optional(Period),
+  valuePositiveInt: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.int().check(/* @__PURE__ */ z.positive())),
+  valueCode: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 })
 
 /**
@@ -19,13 +19,13 @@ export const StructuredRecordPart = z.looseObject({
  * `includeDiaryEntries`) and their part parameters. The rules beyond shape are in
  * functions/record-retrieval/parameters.ts.
  */
-export const StructuredRecordParameters = z.looseObject({
-  resourceType: z.literal('Parameters'),
-  parameter: z.array(
-    z.looseObject({
-      name: z.string(),
-      valueIdentifier: z.optional(Identifier),
-      part: z.optional(z.array(StructuredRecordPart)),
+export const StructuredRecordParameters = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Parameters'),
+  parameter: /* @__PURE__ */ z.array(
+    /* @__PURE__ */ z.looseObject({
+      name: /* @__PURE__ */ z.string(),
+      valueIdentifier: /* @__PURE__ */ z.optional(Identifier),
+      part: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(StructuredRecordPart)),
     }),
   ),
 })
@@ -36,16 +36,18 @@ export const StructuredRecordParameters = z.looseObject({
  * resources with `meta.source` naming their holder, an OperationOutcome warning per holder
  * that gave nothing).
  */
-export const StructuredRecordBundle = z.looseObject({
-  resourceType: z.literal('Bundle'),
-  type: z.literal('collection'),
-  timestamp: z.string(),
-  entry: z.array(
-    z.looseObject({
-      resource: z.looseObject({
-        resourceType: z.string(),
-        id: z.optional(z.string()),
-        meta: z.optional(z.looseObject({ source: z.optional(z.string()) })),
+export const StructuredRecordBundle = /* @__PURE__ */ z.looseObject({
+  resourceType: /* @__PURE__ */ z.literal('Bundle'),
+  type: /* @__PURE__ */ z.literal('collection'),
+  timestamp: /* @__PURE__ */ z.string(),
+  entry: /* @__PURE__ */ z.array(
+    /* @__PURE__ */ z.looseObject({
+      resource: /* @__PURE__ */ z.looseObject({
+        resourceType: /* @__PURE__ */ z.string(),
+        id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+        meta: /* @__PURE__ */ z.optional(
+          /* @__PURE__ */ z.looseObject({ source: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()) }),
+        ),
       }),
     }),
   ),

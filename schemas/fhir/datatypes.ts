@@ -2,32 +2,35 @@ import * as z from 'zod/mini'
 
 /** FHIR R4 datatypes used across the API, loose so that national payloads round-trip. */
 
-export const Coding = z.looseObject({
-  system: z.optional(z.string()),
-  version: z.optional(z.string()),
-  code: z.optional(z.string()),
-  display: z.optional(z.string()),
+export const Coding = /* @__PURE__ */ z.looseObject({
+  system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  version: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  code: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  display: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 })
 export type Coding = z.infer<typeof Coding>
 
-export const CodeableConcept = z.looseObject({
-  coding: z.optional(z.array(Coding)),
-  text: z.optional(z.string()),
+export const CodeableConcept = /* @__PURE__ */ z.looseObject({
+  coding: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Coding)),
+  text: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 })
 
-export const Period = z.looseObject({ start: z.optional(z.string()), end: z.optional(z.string()) })
-
-export const Identifier = z.looseObject({
-  system: z.optional(z.string()),
-  value: z.optional(z.string()),
-  period: z.optional(Period),
+export const Period = /* @__PURE__ */ z.looseObject({
+  start: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  end: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 })
 
-export const Reference = z.looseObject({
-  reference: z.optional(z.string()),
-  type: z.optional(z.string()),
-  identifier: z.optional(Identifier),
-  display: z.optional(z.string()),
+export const Identifier = /* @__PURE__ */ z.looseObject({
+  system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  value: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  period: /* @__PURE__ */ z.optional(Period),
+})
+
+export const Reference = /* @__PURE__ */ z.looseObject({
+  reference: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  type: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  identifier: /* @__PURE__ */ z.optional(Identifier),
+  display: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 })
 export type Reference = z.infer<typeof Reference>
 
@@ -36,40 +39,43 @@ export interface Extension {
   extension?: Extension[]
   [value: string]: unknown
 }
-export const Extension: z.ZodMiniType<Extension> = z.lazy(() =>
-  z.looseObject({ url: z.string(), extension: z.optional(z.array(Extension)) }),
+export const Extension: z.ZodMiniType<Extension> = /* @__PURE__ */ z.lazy(() =>
+  /* @__PURE__ */ z.looseObject({
+    url: /* @__PURE__ */ z.string(),
+    extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
+  }),
 )
 
-export const Meta = z.looseObject({
-  versionId: z.optional(z.string()),
-  lastUpdated: z.optional(z.string()),
-  security: z.optional(z.array(Coding)),
+export const Meta = /* @__PURE__ */ z.looseObject({
+  versionId: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  lastUpdated: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  security: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Coding)),
 })
 
-export const HumanName = z.looseObject({
-  id: z.optional(z.string()),
-  use: z.optional(z.string()),
-  family: z.optional(z.string()),
-  given: z.optional(z.array(z.string())),
-  prefix: z.optional(z.array(z.string())),
-  suffix: z.optional(z.array(z.string())),
-  period: z.optional(Period),
+export const HumanName = /* @__PURE__ */ z.looseObject({
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  use: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  family: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  given: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(/* @__PURE__ */ z.string())),
+  prefix: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(/* @__PURE__ */ z.string())),
+  suffix: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(/* @__PURE__ */ z.string())),
+  period: /* @__PURE__ */ z.optional(Period),
 })
 export type HumanName = z.infer<typeof HumanName>
 
-export const Address = z.looseObject({
-  id: z.optional(z.string()),
-  use: z.optional(z.string()),
-  line: z.optional(z.array(z.string())),
-  postalCode: z.optional(z.string()),
-  period: z.optional(Period),
-  extension: z.optional(z.array(Extension)),
+export const Address = /* @__PURE__ */ z.looseObject({
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  use: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  line: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(/* @__PURE__ */ z.string())),
+  postalCode: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  period: /* @__PURE__ */ z.optional(Period),
+  extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
 })
 
-export const ContactPoint = z.looseObject({
-  id: z.optional(z.string()),
-  system: z.optional(z.string()),
-  value: z.optional(z.string()),
-  use: z.optional(z.string()),
-  period: z.optional(Period),
+export const ContactPoint = /* @__PURE__ */ z.looseObject({
+  id: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  system: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  value: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  use: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  period: /* @__PURE__ */ z.optional(Period),
 })

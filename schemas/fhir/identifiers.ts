@@ -19,14 +19,25 @@ export function isValidNhsNumber(value: string): boolean {
 }
 
 /** A ten-digit NHS number that passes the modulus 11 check. */
-export const NhsNumber = z.string().check(z.refine(isValidNhsNumber, { message: 'not a valid NHS number' }))
+export const NhsNumber = /* @__PURE__ */ z
+  .string()
+  .check(/* @__PURE__ */ z.refine(isValidNhsNumber, { message: 'not a valid NHS number' }))
 export type NhsNumber = z.infer<typeof NhsNumber>
+
+/** What OdsCode checks, for code that must not carry zod (see isOdsCode). */
+export const ODS_CODE_PATTERN = /^[A-Z0-9]{3,6}$/
+
+/** Whether a value is an ODS code, as OdsCode checks it, without zod in the bundle. */
+export const isOdsCode = (value: unknown): value is string =>
+  typeof value === 'string' && ODS_CODE_PATTERN.test(value)
 
 /**
  * An ODS code: 3 to 6 upper-case letters and digits for organisations and sites in
  * the demo and real registers (for example RX9, Y90001, FX001).
  */
-export const OdsCode = z.string().check(z.regex(/^[A-Z0-9]{3,6}$/, 'not an ODS code'))
+export const OdsCode = /* @__PURE__ */ z
+  .string()
+  .check(/* @__PURE__ */ z.regex(ODS_CODE_PATTERN, 'not an ODS code'))
 export type OdsCode = z.infer<typeof OdsCode>
 
 /** Parses `<system>|<value>` token search parameters (FHIR R4 search, token type). */

@@ -5,10 +5,10 @@ export const SNOMED = 'http://snomed.info/sct'
 export const LOCAL_RECORD_TYPES = 'https://fhir.joinup.example/CodeSystem/record-type'
 
 /** A coded record type (FHIR Coding with system and code). */
-export const RecordType = z.strictObject({
-  system: z.string().check(z.minLength(1)),
-  code: z.string().check(z.minLength(1), z.maxLength(64)),
-  display: z.string().check(z.minLength(1), z.maxLength(200)),
+export const RecordType = /* @__PURE__ */ z.strictObject({
+  system: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1)),
+  code: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
+  display: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(200)),
 })
 export type RecordType = z.infer<typeof RecordType>
 

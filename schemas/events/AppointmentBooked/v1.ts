@@ -2,8 +2,10 @@ import * as z from 'zod/mini'
 import { NhsNumber, OdsCode } from '../../fhir/identifiers'
 
 export const appointmentFacts = {
-  appointmentId: z.string().check(z.minLength(1), z.maxLength(64)),
-  slotId: z.string().check(z.minLength(1), z.maxLength(64)),
+  appointmentId: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
+  slotId: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
   nhsNumber: NhsNumber,
   /** The organisation where the appointment takes place: it now holds an appointment record. */
   hostOds: OdsCode,
@@ -16,11 +18,11 @@ export const appointmentFacts = {
    * The patient is PDS S-flagged: a consumer must not show `hostOds` or `bookingOds` (either
    * may be their practice) to an organisation PDS lookup would hide the practice from.
    */
-  restricted: z.boolean(),
+  restricted: /* @__PURE__ */ z.boolean(),
 }
 
 /** AppointmentBooked v1 data, as producers write it: a slot was booked for a patient. */
-export const AppointmentBookedV1 = z.strictObject(appointmentFacts)
+export const AppointmentBookedV1 = /* @__PURE__ */ z.strictObject(appointmentFacts)
 /** AppointmentBooked v1 data, as consumers read it. */
-export const AppointmentBookedV1Tolerant = z.looseObject(appointmentFacts)
+export const AppointmentBookedV1Tolerant = /* @__PURE__ */ z.looseObject(appointmentFacts)
 export type AppointmentBookedV1 = z.infer<typeof AppointmentBookedV1Tolerant>

@@ -13,7 +13,7 @@ const shape = {
  * and its slot is free again. The free-text reason stays in the Appointment (it may name
  * the patient's circumstances); the event carries facts only.
  */
-export const AppointmentCancelledV1 = z.strictObject(shape)
+export const AppointmentCancelledV1 = /* @__PURE__ */ z.strictObject(shape)
 /** AppointmentCancelled v1 data, as consumers read it. */
-export const AppointmentCancelledV1Tolerant = z.looseObject(shape)
+export const AppointmentCancelledV1Tolerant = /* @__PURE__ */ z.looseObject(shape)
 export type AppointmentCancelledV1 = z.infer<typeof AppointmentCancelledV1Tolerant>
