@@ -1,6 +1,8 @@
+import { functionCapabilityOf } from '../functions/shared/capabilities'
 import { type IcsConfig, runtimeConfigOf } from '../schemas/ics-config'
 import type { FunctionName } from './functions'
 import { type RouteDeclaration, routes } from './routes'
+import { tables } from './tables'
 
 /**
  * How every function is bundled, declared once: the CDK construct passes these to
@@ -42,4 +44,20 @@ export function routesDefine(
     .filter((route) => paths.has(route.path))
     .map(({ summary: _summary, searchParams: _searchParams, ...route }) => route)
   return { 'process.env.JOINUP_ROUTES': JSON.stringify(JSON.stringify(runtime)) }
+}
+
+/**
+ * What the shared code would otherwise read from infra/ declarations, compiled into one
+ * function's bundle: each table's environment variable (functions/shared/dynamodb.ts) and
+ * the function's capability (functions/shared/capabilities.ts). The declarations of every
+ * table and capability then stay out of every bundle.
+ */
+export function functionDefine(fn: FunctionName): Record<string, string> {
+  const envVars = Object.fromEntries(
+    Object.entries(tables).map(([table, declaration]) => [table, declaration.envVar]),
+  )
+  return {
+    'process.env.JOINUP_TABLE_ENV_VARS': JSON.stringify(JSON.stringify(envVars)),
+    'process.env.JOINUP_CAPABILITY': JSON.stringify(JSON.stringify(functionCapabilityOf(fn))),
+  }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { build, type Metafile } from 'esbuild'
-import { bundleSettings, icsDefine, routesDefine } from '../infra/bundling'
+import { bundleSettings, functionDefine, icsDefine, routesDefine } from '../infra/bundling'
 import { type FunctionDeclaration, type FunctionName, functions } from '../infra/functions'
 import { icsNames, loadIcsConfig } from '../infra/ics-configs'
 
@@ -29,7 +29,7 @@ export async function bundleFunction(
     bundle: true,
     outdir,
     outExtension: { '.js': '.mjs' },
-    define: { ...icsDefine(loadIcsConfig(ics)), ...routesDefine(name) },
+    define: { ...icsDefine(loadIcsConfig(ics)), ...routesDefine(name), ...functionDefine(name) },
     metafile: true,
     logLevel: 'silent',
   })

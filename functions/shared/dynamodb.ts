@@ -11,10 +11,19 @@ export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ m
   marshallOptions: { removeUndefinedValues: true },
 })
 
+/**
+ * Each table's environment variable. Cloud bundles have them compiled in (infra/bundling.ts
+ * functionDefine), so the table declarations stay out of them; the local runtime reads them.
+ */
+const tableEnvVars: Readonly<Record<string, string>> = process.env.JOINUP_TABLE_ENV_VARS
+  ? (JSON.parse(process.env.JOINUP_TABLE_ENV_VARS) as Record<string, string>)
+  : Object.fromEntries(Object.entries(tables).map(([table, declaration]) => [table, declaration.envVar]))
+
 /** The physical name of a declared table, from the environment the stack sets. */
 export function tableNameOf(table: TableName): string {
-  const name = process.env[tables[table].envVar]
-  if (!name) throw new Error(`${tables[table].envVar} is not set`)
+  const envVar = tableEnvVars[table]
+  const name = envVar ? process.env[envVar] : undefined
+  if (!name) throw new Error(`${envVar ?? table} is not set`)
   return name
 }
 

@@ -1,6 +1,5 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
-import { capabilityOf } from '../../infra/capabilities'
 import {
   type DomainMetricDeclaration,
   type DomainMetricName,
@@ -9,6 +8,7 @@ import {
   type MetricUnit,
   requestMetrics,
 } from '../../infra/metrics'
+import { capabilityOfFunction } from './capabilities'
 import { currentIcs } from './ics'
 
 /**
@@ -98,7 +98,7 @@ export function statusClassOf(status: number): string {
 /** Records one answered HTTP request of a function: requests by status class, 5xx by function, latency. */
 export function recordRequest(fn: string, status: number, durationMs: number): void {
   const ics = icsName()
-  const capability = capabilityOf(fn) ?? fn
+  const capability = capabilityOfFunction(fn).capability ?? fn
   add({ ics, capability, statusClass: statusClassOf(status) }, requestMetrics.requests, 'Count', 1, true)
   add({ ics, function: fn }, requestMetrics.serverErrors, 'Count', status >= 500 ? 1 : 0, true)
   add({ ics, capability }, requestMetrics.latency, 'Milliseconds', Math.round(durationMs), false)

@@ -9,7 +9,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import type { IcsConfig } from '../../schemas/ics-config'
-import { bundleSettings, icsDefine, routesDefine } from '../bundling'
+import { bundleSettings, functionDefine, icsDefine, routesDefine } from '../bundling'
 import { type FunctionDeclaration, type FunctionName, functions, type TableAccess } from '../functions'
 import { type TableName, tables } from '../tables'
 
@@ -96,7 +96,7 @@ export class JoinupFunction extends Construct {
         mainFields: [...bundleSettings.mainFields],
         externalModules: [], // the AWS SDK is bundled: loading it from the runtime is slower
         banner: bundleSettings.banner,
-        define: { ...icsDefine(props.config), ...routesDefine(props.name) },
+        define: { ...icsDefine(props.config), ...routesDefine(props.name), ...functionDefine(props.name) },
         metafile: true,
         ...(declaration.assets?.length
           ? {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build, type Metafile } from 'esbuild'
-import { bundleSettings, icsDefine, routesDefine } from '../../infra/bundling'
+import { bundleSettings, functionDefine, icsDefine, routesDefine } from '../../infra/bundling'
 import { type FunctionName, functions } from '../../infra/functions'
 import { icsNames, loadIcsConfig } from '../../infra/ics-configs'
 import { type TableName, tables } from '../../infra/tables'
@@ -136,7 +136,7 @@ async function buildReadable(name: FunctionName, outdir: string): Promise<string
     entryPoints: [join(ROOT, functions[name].entry)],
     bundle: true,
     outfile,
-    define: { ...icsDefine(loadIcsConfig(icsNames()[0]!)), ...routesDefine(name) },
+    define: { ...icsDefine(loadIcsConfig(icsNames()[0]!)), ...routesDefine(name), ...functionDefine(name) },
     logLevel: 'silent',
   })
   return outfile

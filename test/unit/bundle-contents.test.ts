@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { functionCapabilityOf } from '../../functions/shared/capabilities'
+import { functionDefine } from '../../infra/bundling'
+import { bundleFunction } from '../../scripts/bundle-sizes'
+
+// What a Lambda bundle carries, from esbuild's metafile: the bench measures the size, this
+// says which modules must stay out so the size does not creep back.
+
+describe('functionDefine', () => {
+  it('compiles in the function’s own capability and every table’s environment variable', () => {
+    // Act
+    const define = functionDefine('appointments')
+    // Assess
+    expect(JSON.parse(JSON.parse(define['process.env.JOINUP_CAPABILITY']!))).toEqual(
+      functionCapabilityOf('appointments'),
+    )
+    expect(JSON.parse(JSON.parse(define['process.env.JOINUP_TABLE_ENV_VARS']!))).toMatchObject({
+      audit: 'AUDIT_TABLE',
+      patients: 'PATIENTS_TABLE',
+    })
+  })
+})
+
+describe('the patientLookup bundle', () => {
+  it('carries no zod and no table or capability declarations', async () => {
+    // Act
+    const report = await bundleFunction('patientLookup', join(tmpdir(), 'joinup-bundle-contents'))
+    // Assess
+    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
+    const carried = Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path)
+    expect(carried.filter((path) => path.includes('node_modules/zod/'))).toEqual([])
+    expect(carried).not.toContain('infra/tables.ts')
+    // infra/capabilities.ts lends its one-line isEnabled; its declarations stay out.
+    expect(readFileSync(report.file, 'utf8')).not.toContain('SMART discovery')
+  }, 60_000)
+})
