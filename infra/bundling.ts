@@ -26,6 +26,8 @@ export function icsDefine(config: IcsConfig): Record<string, string> {
     'process.env.ICS_CONFIG': JSON.stringify(JSON.stringify(runtimeConfigOf(config))),
     // A literal the minifier can fold, so the PDS clients this ICS does not use drop out.
     'process.env.JOINUP_PDS_SOURCE': JSON.stringify(config.pds.source),
+    // Where token signing keys come from: the config's demo issuer, or the ICS's JWKS URL.
+    'process.env.JOINUP_JWKS': JSON.stringify(config.demoIssuer ? 'demo' : 'remote'),
   }
 }
 

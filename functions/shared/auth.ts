@@ -77,8 +77,10 @@ function keySetFor(ics: Pick<IcsRuntimeConfig, 'auth' | 'demoIssuer'>): JWTVerif
   const key = ics.demoIssuer ? `demo:${JSON.stringify(ics.demoIssuer.keys)}` : ics.auth.jwksUrl
   let keySet = keySets.get(key)
   if (!keySet) {
-    keySet = ics.demoIssuer
-      ? createLocalJWKSet({ keys: ics.demoIssuer.keys })
+    // Cloud bundles are told which of the two their ICS uses (infra/bundling.ts icsDefine,
+    // JOINUP_JWKS), so the other drops out of the bundle.
+    keySet = (process.env.JOINUP_JWKS ? process.env.JOINUP_JWKS === 'demo' : ics.demoIssuer !== undefined)
+      ? createLocalJWKSet({ keys: ics.demoIssuer?.keys ?? [] })
       : createRemoteJWKSet(new URL(ics.auth.jwksUrl), {
           cooldownDuration: 30_000,
           cacheMaxAge: 600_000,

@@ -25,7 +25,7 @@ describe('functionDefine', () => {
 })
 
 describe('the patientLookup bundle', () => {
-  it('carries no zod and no table or capability declarations', async () => {
+  it('carries no zod, no remote JWKS client and no table or capability declarations', async () => {
     // Act
     const report = await bundleFunction('patientLookup', join(tmpdir(), 'joinup-bundle-contents'))
     // Assess
@@ -35,6 +35,8 @@ describe('the patientLookup bundle', () => {
       .map(([path]) => path)
     expect(carried.filter((path) => path.includes('node_modules/zod/'))).toEqual([])
     expect(carried).not.toContain('infra/tables.ts')
+    // The demo ICS trusts its demo issuer's keys from its config: no remote JWKS client.
+    expect(carried.filter((path) => path.includes('jose/dist/webapi/jwks/remote'))).toEqual([])
     // infra/capabilities.ts lends its one-line isEnabled; its declarations stay out.
     expect(readFileSync(report.file, 'utf8')).not.toContain('SMART discovery')
   }, 60_000)
