@@ -54,9 +54,12 @@ const appointmentShape = {
 export const AppointmentRequest = /* @__PURE__ */ z.strictObject(appointmentShape)
 export type AppointmentRequest = z.infer<typeof AppointmentRequest>
 
-/** FHIR R4 Appointment as this API answers it. */
-export const Appointment = /* @__PURE__ */ z.looseObject({
-  ...appointmentShape,
+/**
+ * FHIR R4 Appointment as this API answers it. `z.extend` rather than a spread of the shape:
+ * esbuild must keep an object spread (it could run getters), which would keep this schema,
+ * and zod, in every bundle that imports a constant from this module.
+ */
+export const Appointment = /* @__PURE__ */ z.extend(/* @__PURE__ */ z.looseObject(appointmentShape), {
   id: /* @__PURE__ */ z.string(),
   meta: /* @__PURE__ */ z.looseObject({
     versionId: /* @__PURE__ */ z.string(),
