@@ -5,7 +5,6 @@ import {
   DELIVERY_CHANNELS,
   PRACTITIONER_ROLE_URL,
 } from '../../../schemas/fhir/Scheduling'
-import type { HolderDirectory } from '../../../schemas/ics-config'
 import type { PublishedResource, RoleCoding, SlotRecord } from '../appointments/AppointmentBook'
 import type {
   AppointmentPractice,
@@ -22,7 +21,7 @@ import { ukDateTime } from '../time'
 import {
   callGpConnect,
   GpConnectAnswerTooLarge,
-  type GpConnectTransport,
+  type GpConnectConsumerOptions,
   type RequestedScope,
 } from './consumer'
 import { spineCodeOf } from './GpConnectRecordSource'
@@ -216,14 +215,7 @@ export function practiceSlotsOf(
  * one), its STU3 answers mapped to R4 with the record retrieval mapping.
  */
 export class GpConnectAppointments implements PracticeAppointments {
-  constructor(
-    private readonly options: {
-      directory: Pick<HolderDirectory, 'consumerAsid' | 'sspUrl'>
-      ics: string
-      clock?: () => Date
-      transport?: GpConnectTransport
-    },
-  ) {}
+  constructor(private readonly options: GpConnectConsumerOptions) {}
 
   private now() {
     return (this.options.clock ?? (() => new Date()))()

@@ -1,5 +1,4 @@
 import { NHS_NUMBER_SYSTEM } from '../../../schemas/fhir/identifiers'
-import type { HolderDirectory } from '../../../schemas/ics-config'
 import { logger } from '../logger'
 import type { HolderAnswer, HolderRecordSource, HolderRequest } from '../records/HolderRecordSource'
 import { timedOut } from '../records/HolderRecordSource'
@@ -7,8 +6,8 @@ import { parametersOf } from '../records/query'
 import {
   callGpConnect,
   GpConnectAnswerTooLarge,
+  type GpConnectConsumerOptions,
   type GpConnectHolder,
-  type GpConnectTransport,
 } from './consumer'
 import {
   entriesOf,
@@ -95,14 +94,7 @@ export function structuredRecordOf(
  * (functions/shared/gpconnect/consumer.ts), and answers them in R4.
  */
 export class GpConnectRecordSource implements HolderRecordSource {
-  constructor(
-    private readonly options: {
-      directory: Pick<HolderDirectory, 'consumerAsid' | 'sspUrl'>
-      ics: string
-      clock?: () => Date
-      transport?: GpConnectTransport
-    },
-  ) {}
+  constructor(private readonly options: GpConnectConsumerOptions) {}
 
   async structuredRecord(request: HolderRequest): Promise<HolderAnswer> {
     if (request.holder.protocol !== 'gpconnect-1.6-stu3')

@@ -87,6 +87,14 @@ export class GpConnectAnswerTooLarge extends Error {
 }
 
 /** What a transport is asked to send: always to a directory endpoint. */
+/** What a GP Connect interaction's consumer needs: the directory's ASID and proxy, the ICS, a clock and a transport. */
+export interface GpConnectConsumerOptions {
+  directory: Pick<HolderDirectory, 'consumerAsid' | 'sspUrl'>
+  ics: string
+  clock?: () => Date
+  transport?: GpConnectTransport
+}
+
 export interface GpConnectHttpRequest {
   method: string
   headers: Record<string, string>
