@@ -165,6 +165,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               throw new Error(`${declaration.entry} has no export ${declaration.handler}`)
             return handler
           },
+          (error: unknown) => {
+            // A failed init is tried again on the next invocation, as Lambda does.
+            handlers.delete(key)
+            throw error
+          },
         ),
       )
     }
@@ -251,8 +256,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Never deployable (http, this machine): the local directory points at the sandbox providers.
     directory: localDirectory,
   }
+  // Functions are loaded on their first invocation, as Lambda initialises them on a cold
+  // start, not all before the stack answers: start-up pays only for what the seed runs.
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
-  await Promise.all(Object.keys(functions).map((fn) => load(fn as FunctionName)))
   progress(`Event bus joinup-${ics}: ${rules.length} rules; gateway: ${gatewayRoutes.length} routes`)
 
   async function localEndpoint(request: IncomingMessage, url: URL, body: Buffer) {
