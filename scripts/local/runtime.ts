@@ -20,7 +20,6 @@ import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
 import { LocalEventBus, RuleConflict } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
 import { checkBindHost } from './local-guard'
-import { SANDBOX_INTERACTIONS } from './sandbox/gpconnect/interactions'
 import { GpConnectSandbox, sandboxServiceRoot } from './sandbox/gpconnect/provider'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
@@ -222,6 +221,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     holder.protocol === 'gpconnect-1.6-stu3' ? [holder] : [],
   )
   if (!options.sandboxBaseUrl) {
+    // Loaded only now: its interactions share modules with the functions (the logger among
+    // them), which must read the environment set above, as they would on Lambda.
+    const { SANDBOX_INTERACTIONS } = await import('./sandbox/gpconnect/interactions')
     sandbox = new GpConnectSandbox(
       gpConnectHolders,
       new Map(config.members.map((member) => [member.ods, member.name])),
