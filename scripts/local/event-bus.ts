@@ -3,6 +3,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -61,6 +64,21 @@ interface Delivery {
  * Written before an event's items and deleted after them: what a restart needs to finish
  * accepting the event (dynalite has no TransactWriteItems).
  */
+type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number]
+
+/** The pending delivery of an accepted event to one rule's target. */
+function deliveryOf(intent: AcceptanceIntent, rule: string): Delivery {
+  return {
+    pk: 'DELIVERY',
+    sk: `${intent.time}#${intent.sk}#${rule}`,
+    rule,
+    eventId: intent.sk,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: intent.acceptedAt,
+  }
+}
+
 interface AcceptanceIntent {
   pk: 'INTENT'
   /** The event id. */
@@ -232,6 +250,7 @@ export class LocalEventBus {
     Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[]
   }> {
     const results: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] = []
+    const intents: AcceptanceIntent[] = []
     for (const entry of entries) {
       const problem = this.entryProblem(entry)
       if (problem) {
@@ -249,9 +268,10 @@ export class LocalEventBus {
         resources: entry.Resources ?? [],
         detail: JSON.parse(entry.Detail!),
       }
-      await this.accept(event)
+      intents.push(this.intentFor(event))
       results.push({ EventId: event.id })
     }
+    if (intents.length) await this.accept(intents)
     this.schedulePump(0)
     return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results }
   }
@@ -366,8 +386,31 @@ export class LocalEventBus {
    * the intent, and the next start completes the acceptance from it (`recoverAcceptances`).
    * An entry is thus either not accepted at all, or archived with all its deliveries.
    */
-  private async accept(event: EventBridgeEvent<string, unknown>): Promise<void> {
-    const intent: AcceptanceIntent = {
+  private async accept(intents: AcceptanceIntent[]): Promise<void> {
+    // One PutEvents call's entries are written together, a few batched writes for the whole
+    // call rather than five round trips per entry, in the order the single-entry path keeps:
+    // intents, then events, then archive and deliveries, then the intents dropped.
+    await this.writeAll(intents.map((intent) => ({ PutRequest: { Item: intent } })))
+    await this.writeAll(
+      intents.map((intent) => ({
+        PutRequest: { Item: { pk: 'EVENT', sk: intent.sk, event: intent.event } },
+      })),
+    )
+    // Unconditional puts are safe here, unlike in a recovery: the event ids were made just now,
+    // so no delivery of theirs can exist yet.
+    await this.writeAll(
+      intents.flatMap((intent) => [
+        { PutRequest: { Item: { pk: 'ARCHIVE', sk: intent.archiveSk, event: intent.event } } },
+        ...intent.rules.map((rule) => ({ PutRequest: { Item: deliveryOf(intent, rule) } })),
+      ]),
+    )
+    await this.writeAll(
+      intents.map((intent) => ({ DeleteRequest: { Key: { pk: 'INTENT', sk: intent.sk } } })),
+    )
+  }
+
+  private intentFor(event: EventBridgeEvent<string, unknown>): AcceptanceIntent {
+    return {
       pk: 'INTENT',
       sk: event.id,
       event: JSON.stringify(event),
@@ -379,8 +422,21 @@ export class LocalEventBus {
       time: event.time,
       acceptedAt: Date.now(),
     }
-    await this.options.documents.send(new PutCommand({ TableName: TABLE, Item: intent }))
-    await this.completeAcceptance(intent)
+  }
+
+  /** Writes items of the bus table in batches of 25 (BatchWriteItem), retrying what comes back unprocessed. */
+  private async writeAll(requests: WriteRequest[]): Promise<void> {
+    for (let start = 0; start < requests.length; start += 25) {
+      let pending: WriteRequest[] = requests.slice(start, start + 25)
+      for (let attempt = 0; pending.length; attempt++) {
+        if (attempt === 5) throw new Error(`${pending.length} writes to the bus table left unprocessed`)
+        if (attempt) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt))
+        const { UnprocessedItems } = await this.options.documents.send(
+          new BatchWriteCommand({ RequestItems: { [TABLE]: pending } }),
+        )
+        pending = (UnprocessedItems?.[TABLE] ?? []) as WriteRequest[]
+      }
+    }
   }
 
   /** Writes what an intent names (idempotent: a restart may run it again), then drops the intent. */
@@ -398,15 +454,7 @@ export class LocalEventBus {
         }),
       ),
       ...intent.rules.map((rule) => {
-        const delivery: Delivery = {
-          pk: 'DELIVERY',
-          sk: `${intent.time}#${intent.sk}#${rule}`,
-          rule,
-          eventId: intent.sk,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: intent.acceptedAt,
-        }
+        const delivery = deliveryOf(intent, rule)
         // Never reset a delivery that is already recorded (pending, or dead after its attempts).
         return documents
           .send(
@@ -443,6 +491,30 @@ export class LocalEventBus {
       new GetCommand({ TableName: TABLE, Key: { pk: 'EVENT', sk: id } }),
     )
     return Item ? (JSON.parse(Item.event as string) as EventBridgeEvent<string, unknown>) : undefined
+  }
+
+  /** The events a batch of deliveries carries, by delivery, read in one BatchGetItem (a batch is at most 10). */
+  private async eventsOf(deliveries: Delivery[]): Promise<Map<string, EventBridgeEvent<string, unknown>>> {
+    const byId = new Map<string, EventBridgeEvent<string, unknown>>()
+    let keys: Record<string, unknown>[] = [...new Set(deliveries.map((delivery) => delivery.eventId))].map(
+      (id) => ({ pk: 'EVENT', sk: id }),
+    )
+    for (let attempt = 0; keys.length; attempt++) {
+      if (attempt === 5) throw new Error(`${keys.length} events of the bus table left unread`)
+      if (attempt) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt))
+      const { Responses, UnprocessedKeys } = await this.options.documents.send(
+        new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: keys, ConsistentRead: true } } }),
+      )
+      for (const item of Responses?.[TABLE] ?? [])
+        byId.set(item.sk as string, JSON.parse(item.event as string) as EventBridgeEvent<string, unknown>)
+      keys = UnprocessedKeys?.[TABLE]?.Keys ?? []
+    }
+    const events = new Map<string, EventBridgeEvent<string, unknown>>()
+    for (const delivery of deliveries) {
+      const event = byId.get(delivery.eventId)
+      if (event) events.set(delivery.sk, event)
+    }
+    return events
   }
 
   private async deliveries(): Promise<Delivery[]> {
@@ -540,11 +612,7 @@ export class LocalEventBus {
   }
 
   private async deliver(rule: LocalRule, deliveries: Delivery[]): Promise<void> {
-    const events = new Map<string, EventBridgeEvent<string, unknown>>()
-    for (const delivery of deliveries) {
-      const event = await this.event(delivery.eventId)
-      if (event) events.set(delivery.sk, event)
-    }
+    const events = await this.eventsOf(deliveries)
     const failed = new Map<string, string>()
     const attempt = this.attemptDelivery(rule, deliveries, events)
     this.inFlight.add(attempt)
@@ -553,16 +621,16 @@ export class LocalEventBus {
     } finally {
       this.inFlight.delete(attempt)
     }
+    // Delivered: the archive keeps the event; only pending and dead deliveries stay listed.
+    await this.writeAll(
+      deliveries
+        .filter((delivery) => !failed.has(delivery.sk))
+        .map((delivery) => ({ DeleteRequest: { Key: { pk: 'DELIVERY', sk: delivery.sk } } })),
+    )
     for (const delivery of deliveries) {
       const error = failed.get(delivery.sk)
       const attempts = delivery.attempts + 1
-      if (error === undefined) {
-        // Delivered: the archive keeps the event; only pending and dead deliveries stay listed.
-        await this.options.documents.send(
-          new DeleteCommand({ TableName: TABLE, Key: { pk: 'DELIVERY', sk: delivery.sk } }),
-        )
-        continue
-      }
+      if (error === undefined) continue
       if (attempts >= rule.maxAttempts) {
         this.options.log(
           `event ${delivery.eventId} dead-lettered by rule ${rule.name} after ${attempts} attempts`,

@@ -166,10 +166,11 @@ export class LocalGateway {
       return sendGatewayResponse(response, 'DEFAULT_4XX', 400)
     }
     const event = proxyEvent(request, url, body, matched.route.route, pathParameters)
-    const handler = await matched.route.handler()
     const context = lambdaContext(matched.route.functionName, matched.route.timeoutSeconds)
     let result: APIGatewayProxyResult
     try {
+      // A function that fails to initialise answers as one that fails outright: 502.
+      const handler = await matched.route.handler()
       result = await withTimeout(handler(event, context), matched.route.timeoutSeconds * 1000)
     } catch (error) {
       // API Gateway: 504 when the integration times out, 502 when the function fails outright.

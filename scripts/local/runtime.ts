@@ -20,7 +20,6 @@ import { createDeclaredTables, startLocalDynamoDb } from './dynamodb'
 import { LocalEventBus, RuleConflict } from './event-bus'
 import { type GatewayRoute, LocalGateway, lambdaContext, type ProxyHandler } from './gateway'
 import { checkBindHost } from './local-guard'
-import { SANDBOX_INTERACTIONS } from './sandbox/gpconnect/interactions'
 import { GpConnectSandbox, sandboxServiceRoot } from './sandbox/gpconnect/provider'
 
 /** The repository root (handlers are loaded from their declared entries under it). */
@@ -165,6 +164,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               throw new Error(`${declaration.entry} has no export ${declaration.handler}`)
             return handler
           },
+          (error: unknown) => {
+            // A failed init is tried again on the next invocation, as Lambda does.
+            handlers.delete(key)
+            throw error
+          },
         ),
       )
     }
@@ -217,6 +221,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     holder.protocol === 'gpconnect-1.6-stu3' ? [holder] : [],
   )
   if (!options.sandboxBaseUrl) {
+    // Loaded only now: its interactions share modules with the functions (the logger among
+    // them), which must read the environment set above, as they would on Lambda.
+    const { SANDBOX_INTERACTIONS } = await import('./sandbox/gpconnect/interactions')
     sandbox = new GpConnectSandbox(
       gpConnectHolders,
       new Map(config.members.map((member) => [member.ods, member.name])),
@@ -251,8 +258,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Never deployable (http, this machine): the local directory points at the sandbox providers.
     directory: localDirectory,
   }
+  // Functions are loaded on their first invocation, as Lambda initialises them on a cold
+  // start, not all before the stack answers: start-up pays only for what the seed runs.
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
-  await Promise.all(Object.keys(functions).map((fn) => load(fn as FunctionName)))
   progress(`Event bus joinup-${ics}: ${rules.length} rules; gateway: ${gatewayRoutes.length} routes`)
 
   async function localEndpoint(request: IncomingMessage, url: URL, body: Buffer) {
