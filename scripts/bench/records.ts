@@ -330,7 +330,8 @@ export async function benchRecords(options: BenchOptions): Promise<SuiteResult> 
         `${CONNECTIONS} autocannon connections, each retrieving allergies, medication and problems of its own ` +
           `slice of the ${server.patients.length} generated demo patients, every one held by three ` +
           'organisations (their GP practice, the other practice and the hospital), all three served by the ' +
-          'sandbox GP Connect providers in a process of their own (as real providers are elsewhere). Each provider waits a think time before it ' +
+          'sandbox GP Connect providers in a process of their own (as real providers are elsewhere), and DynamoDB ' +
+          '(dynalite) in another (as on AWS). Each provider waits a think time (a timer) before it ' +
           'answers, as a GP system does, so a retrieval waits for the slowest holder as it would nationally. ' +
           `The baseline is that slowest holder asked directly, with the same Parameters, Ssp-* headers and ` +
           `consumer JWT, at ${CONNECTIONS} clients; subject and baseline alternate over ${plan.rounds} rounds ` +
