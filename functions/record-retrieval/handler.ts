@@ -2,6 +2,7 @@ import type { HolderProtocol } from '../../schemas/ics-config'
 import { GpConnectRecordSource } from '../shared/gpconnect/GpConnectRecordSource'
 import { httpApi } from '../shared/http'
 import { currentIcs } from '../shared/ics'
+import { logger } from '../shared/logger'
 import { countMetric } from '../shared/metrics'
 import { DynamoDbPatientIndex } from '../shared/patient-index/DynamoDbPatientIndex'
 import { patientDirectory } from '../shared/patients/directory'
@@ -48,6 +49,15 @@ export const handler = httpApi(
         request,
         dependenciesOf(),
       )
+      // One line for every holder asked, not one per holder: the trace ids the providers' support desks ask for.
+      logger.info('holders asked', {
+        holders: holders.map((holder) => ({
+          holder: holder.ods,
+          outcome: holder.outcome,
+          status: holder.status,
+          sspTraceId: holder.traceId,
+        })),
+      })
       countMetric('RecordsRetrieved')
       for (const holder of holders)
         countMetric(holder.outcome === 'answered' ? 'HoldersAnswered' : 'HoldersFailed', 1, {

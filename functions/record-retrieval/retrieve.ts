@@ -39,8 +39,8 @@ export interface RetrievalContext extends CallContext {
 export interface StructuredRecordRetrieval {
   bundle: FhirResource
   audit: AuditFacts[]
-  /** How each holder's part ended (`answered`, or its failure), for the metrics. */
-  holders: { ods: string; outcome: string }[]
+  /** How each holder's part ended (`answered`, or its failure) and what its protocol said, for metrics and the log. */
+  holders: { ods: string; outcome: string; status?: number; traceId?: string }[]
 }
 
 /** The reason a holder's signal is aborted once the retrieval is over (an object, not an Error: no stack to capture). */
@@ -205,6 +205,9 @@ export async function getStructuredRecord(
     holders: results.map((result) => ({
       ods: result.ods,
       outcome: result.answer.kind === 'answered' ? 'answered' : result.answer.failure,
+      ...(result.answer.exchange
+        ? { status: result.answer.exchange.status, traceId: result.answer.exchange.traceId }
+        : {}),
     })),
   }
 }

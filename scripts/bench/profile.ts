@@ -102,6 +102,9 @@ export class ProfileTotals {
   private totalUs = 0
   private readonly sourceMaps = new Map<string, SourceMap>()
 
+  /** `area` names where a source file's time goes (a suite may split the project's own code finer). */
+  constructor(private readonly area: (source: string, functionName?: string) => string = areaOf) {}
+
   /** Frames in `bundleFile` (a generated file with a `.map` beside it) are reported by original source. */
   async useSourceMap(bundleFile: string): Promise<void> {
     const payload = JSON.parse(await readFile(`${bundleFile}.map`, 'utf8')) as SourceMapPayload
@@ -144,7 +147,7 @@ export class ProfileTotals {
       return [
         {
           label: `${name} ${shortPath(frame.url)}:${frame.lineNumber + 1}`,
-          area: areaOf(frame.url),
+          area: this.area(frame.url),
           weight: 1,
         },
       ]
@@ -169,7 +172,7 @@ export class ProfileTotals {
           frame.lineNumber === 0 && frame.columnNumber === 0
             ? `(module top level) ${where}`
             : `${name} ${where}`,
-        area: areaOf(source),
+        area: this.area(source),
         weight: tick.ticks / total,
       }
     })

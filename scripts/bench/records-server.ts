@@ -33,7 +33,10 @@ export interface RecordsBenchServer {
 
 /** Where the sandbox providers are served (scripts/bench/records-sandbox.ts, another process). */
 const sandboxBaseUrl = process.argv[2]
-if (!sandboxBaseUrl) throw new Error('usage: records-server.ts <sandbox base URL>')
+/** The stack's DynamoDB (scripts/bench/dynalite-server.ts, another process, as DynamoDB is on AWS). */
+const dynamoEndpoint = process.argv[3]
+if (!sandboxBaseUrl || !dynamoEndpoint)
+  throw new Error('usage: records-server.ts <sandbox base URL> <DynamoDB endpoint>')
 const keysDir = await mkdtemp(join(tmpdir(), 'joinup-records-bench-'))
 const stack = await startLocalStack({
   port: 0,
@@ -42,6 +45,7 @@ const stack = await startLocalStack({
   requestsPerMinute: 1e9,
   seed: demoSeed,
   sandboxBaseUrl,
+  dynamoEndpoint,
 })
 const { EventBridgePublisher } = await import('../../functions/shared/events')
 const { recordTypeFromText } = await import('../../schemas/fhir/recordTypes')

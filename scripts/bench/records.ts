@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { consumerJwt } from '../../functions/shared/gpconnect/consumer'
 import { GET_STRUCTURED_RECORD_INTERACTION } from '../../functions/shared/gpconnect/GpConnectRecordSource'
 import { parametersOf, type StructuredRecordQuery } from '../../functions/shared/records/query'
 import { fire, interleaved, type LoadTarget, summary } from './load'
-import { startChild } from './processes'
+import { ROOT, startChild } from './processes'
+import { areaOf, type ProfileSummary, ProfileTotals, profileClockUs, readProfiles } from './profile'
 import type { RecordsBenchServer } from './records-server'
 import { type BenchOptions, type Measurement, ms, type SuiteResult, table, verdictOf } from './report'
 
@@ -12,6 +17,27 @@ const CONNECTIONS = 50
 const P99_TARGET_MS = 1_000
 /** Issue 10: federation overhead, p50 retrieval over p50 of the slowest holder, at most 1.3×. */
 const OVERHEAD_TARGET = 1.3
+
+/** The retrieval's own code, split finer than `areaOf` does (one row per step a retrieval takes). */
+const RETRIEVAL_AREAS: [RegExp, string][] = [
+  [/^functions\/shared\/gpconnect\/stu3ToR4\.ts$/, 'STU3 → R4 mapping'],
+  [/^functions\/shared\/gpconnect\//, 'GP Connect consumer (JWT, request, answer read)'],
+  [/^functions\/record-retrieval\/merge\.ts$/, 'merge'],
+  [/^functions\/record-retrieval\//, 'retrieval (Parameters, PDS ∥ index, fan-out)'],
+  [/^functions\/shared\/(audit|platform)/, 'audit trail'],
+  [/^functions\/shared\/http/, 'HTTP middleware (token, rate limit, body, answer)'],
+  [/^scripts\/local\//, 'local runtime (API Gateway and Lambda stand-in)'],
+]
+
+/** Where a source file's time goes in the records profile. */
+function retrievalAreaOf(source: string, functionName = ''): string {
+  if (source.startsWith('file:') && !source.includes('/node_modules/')) {
+    const path = relative(ROOT, fileURLToPath(source))
+    for (const [pattern, area] of RETRIEVAL_AREAS) if (pattern.test(path)) return area
+    return path.split('/').slice(0, 3).join('/')
+  }
+  return areaOf(source, functionName)
+}
 
 /** What a clinician typically asks for: allergies, medication and problems. */
 const query = (nhsNumber: string): StructuredRecordQuery => ({
@@ -76,17 +102,134 @@ function holderTarget(server: RecordsBenchServer, holder: RecordsBenchServer['ho
   }
 }
 
+/** CPU time a process has used so far, from /proc (user + system; Linux only, else undefined). */
+async function cpuMsOf(pid: number): Promise<number | undefined> {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
+/** Linux's USER_HZ: /proc counts CPU time in these ticks. */
+const CLOCK_TICKS = 100
+
+/** The suite's three children: the providers, DynamoDB, and the stack over both. */
+async function startRecordsChildren(profileDirs?: { stack: string; providers: string }) {
+  const profiled = (dir: string | undefined) =>
+    dir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] } : {}
+  const providers = startChild<{ baseUrl: string }>(
+    'records-sandbox.ts',
+    [],
+    profiled(profileDirs?.providers),
+  )
+  const dynamo = startChild<{ endpoint: string }>('dynalite-server.ts')
+  let stack: ReturnType<typeof startChild<RecordsBenchServer>> | undefined
+  const stop = async () => {
+    await stack?.stop()
+    await Promise.all([providers.stop(), dynamo.stop()])
+  }
+  try {
+    const [{ baseUrl }, { endpoint }] = await Promise.all([providers.ready, dynamo.ready])
+    stack = startChild<RecordsBenchServer>(
+      'records-server.ts',
+      [baseUrl, endpoint],
+      profiled(profileDirs?.stack),
+    )
+    const server = await stack.ready
+    const pids = { stack: stack.process.pid!, providers: providers.process.pid!, dynamo: dynamo.process.pid! }
+    return { server, pids, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+/** A profile's areas per request: busy time only (idle is the event loop waiting on I/O). */
+function perRequestTable(summary: ProfileSummary, requests: number, areas = 14): string {
+  const idle = summary.areas.find((area) => area.area.startsWith('idle'))?.ms ?? 0
+  const busy = summary.totalMs - idle
+  const rows = summary.areas.filter((area) => !area.area.startsWith('idle')).slice(0, areas)
+  return table(
+    ['area', 'CPU ms per request', 'share of busy time'],
+    [
+      ...rows.map((area) => [
+        area.area,
+        (area.ms / requests).toFixed(2),
+        `${((area.ms / busy) * 100).toFixed(1)}%`,
+      ]),
+      ['**all busy time**', `**${(busy / requests).toFixed(2)}**`, '100%'],
+    ],
+  )
+}
+
+/**
+ * Where a retrieval's time goes: the stack's and the providers' processes under
+ * `node --cpu-prof` while 50 clients retrieve, samples inside the load window only.
+ */
+async function profileRetrieval(options: BenchOptions, seconds: number): Promise<string[]> {
+  options.progress(
+    `profiling the stack and provider processes under ${seconds} s of retrievals (node --cpu-prof)`,
+  )
+  const stackDir = await mkdtemp(join(tmpdir(), 'joinup-bench-records-stack-'))
+  const providerDir = await mkdtemp(join(tmpdir(), 'joinup-bench-records-providers-'))
+  let children: Awaited<ReturnType<typeof startRecordsChildren>> | undefined
+  try {
+    children = await startRecordsChildren({ stack: stackDir, providers: providerDir })
+    const subject = retrievalTarget(children.server)
+    await fire(subject, CONNECTIONS, 2)
+    // CLOCK_MONOTONIC is machine-wide: the window taken here holds in the children's profiles.
+    const startUs = profileClockUs()
+    const round = await fire(subject, CONNECTIONS, seconds)
+    const endUs = profileClockUs()
+    await children.stop()
+    const stack = new ProfileTotals(retrievalAreaOf)
+    for (const profile of await readProfiles(stackDir)) stack.add(profile, { startUs, endUs })
+    const sandbox = new ProfileTotals(retrievalAreaOf)
+    for (const profile of await readProfiles(providerDir)) sandbox.add(profile, { startUs, endUs })
+    const stackSummary = stack.summary(15)
+    const sandboxSummary = sandbox.summary(8)
+    const windowMs = (endUs - startUs) / 1000
+    const busy = (summary: ProfileSummary) =>
+      summary.totalMs - (summary.areas.find((area) => area.area.startsWith('idle'))?.ms ?? 0)
+    return [
+      `Profile of one ${seconds} s load of retrievals (\`node --cpu-prof\` on both children, samples inside ` +
+        `the load window): ${round.completed} retrievals, ${Math.round(round.requestsPerSecond)} req/s, ` +
+        `p50 ${ms(round.p50Ms)} while profiled. The stack process was busy ` +
+        `${((busy(stackSummary) / windowMs) * 100).toFixed(0)}% of the window, the providers' process ` +
+        `${((busy(sandboxSummary) / windowMs) * 100).toFixed(0)}% (three holder answers per retrieval).`,
+      perRequestTable(stackSummary, round.completed),
+      table(
+        ['top self-time frames (stack)', 'area', 'ms per retrieval'],
+        stackSummary.frames.map((frame) => [
+          `\`${frame.frame}\``,
+          frame.area,
+          (frame.ms / round.completed).toFixed(2),
+        ]),
+      ),
+      'The sandbox providers, per retrieval (three holder answers):',
+      perRequestTable(sandboxSummary, round.completed, 8),
+    ]
+  } finally {
+    await children?.stop()
+    await rm(stackDir, { recursive: true, force: true })
+    await rm(providerDir, { recursive: true, force: true })
+  }
+}
+
 /**
  * The records suite: p50 and p99 of a three-holder retrieval at 50 concurrent clients,
  * against the slowest holder's own answer time at 50 clients in the same run.
  */
 export async function benchRecords(options: BenchOptions): Promise<SuiteResult> {
   const started = performance.now()
-  const providers = startChild<{ baseUrl: string }>('records-sandbox.ts')
-  let child: ReturnType<typeof startChild<RecordsBenchServer>> | undefined
+  let children: Awaited<ReturnType<typeof startRecordsChildren>> | undefined
   try {
-    child = startChild<RecordsBenchServer>('records-server.ts', [(await providers.ready).baseUrl])
-    const server = await child.ready
+    children = await startRecordsChildren()
+    const server = children.server
     const plan = options.quick
       ? { connections: CONNECTIONS, seconds: 3, rounds: 2, warmupSeconds: 1 }
       : { connections: CONNECTIONS, seconds: 6, rounds: 3, warmupSeconds: 2 }
@@ -120,6 +263,31 @@ export async function benchRecords(options: BenchOptions): Promise<SuiteResult> 
     const mine = summary(run.subject)
     const theirs = summary(run.baseline)
     const overhead = mine.p50Ms / theirs.p50Ms
+    // What bounds the ratio: each child's CPU per retrieval in one more (unprofiled) round.
+    const cpuBefore = await Promise.all(Object.values(children.pids).map(cpuMsOf))
+    const cpuRound = await fire(subject, plan.connections, plan.seconds)
+    const cpuAfter = await Promise.all(Object.values(children.pids).map(cpuMsOf))
+    const cpuPerRetrieval = Object.fromEntries(
+      Object.keys(children.pids).map((name, index) => {
+        const before = cpuBefore[index]
+        const after = cpuAfter[index]
+        return [
+          name,
+          before === undefined || after === undefined ? undefined : (after - before) / cpuRound.completed,
+        ]
+      }),
+    ) as Record<keyof typeof children.pids, number | undefined>
+    options.progress(
+      `CPU per retrieval: stack ${cpuPerRetrieval.stack?.toFixed(2)} ms, providers ` +
+        `${cpuPerRetrieval.providers?.toFixed(2)} ms, DynamoDB ${cpuPerRetrieval.dynamo?.toFixed(2)} ms ` +
+        `(${Math.round(cpuRound.requestsPerSecond)} req/s, p50 ${cpuRound.p50Ms} ms)`,
+    )
+    // The measured children go before the profiled ones start: no idle stack beside them.
+    await children.stop()
+    const profileNotes =
+      overhead > OVERHEAD_TARGET || options.profile
+        ? await profileRetrieval(options, options.quick ? 3 : 8)
+        : []
     const measurements: Measurement[] = [
       {
         suite: 'records',
@@ -139,6 +307,19 @@ export async function benchRecords(options: BenchOptions): Promise<SuiteResult> 
         target: `< ${ms(P99_TARGET_MS)} (GP Connect SHOULD; SHALL < 3 s)`,
         verdict: verdictOf(mine.p99Ms < P99_TARGET_MS),
       },
+      ...(cpuPerRetrieval.stack === undefined
+        ? []
+        : [
+            {
+              suite: 'records',
+              measure: `stack process CPU per retrieval (/proc, unprofiled) × ${CONNECTIONS} clients: the p50 floor once its one event loop is saturated`,
+              subject: `${ms(cpuPerRetrieval.stack * CONNECTIONS)} (${cpuPerRetrieval.stack.toFixed(2)} ms × ${CONNECTIONS})`,
+              baseline: `${ms(theirs.p50Ms)} (${slowest.ods} alone p50)`,
+              ratio: (cpuPerRetrieval.stack * CONNECTIONS) / theirs.p50Ms,
+              target: 'explains the p50 row',
+              verdict: 'INFO',
+            } satisfies Measurement,
+          ]),
     ]
     return {
       suite: 'records',
@@ -149,7 +330,8 @@ export async function benchRecords(options: BenchOptions): Promise<SuiteResult> 
         `${CONNECTIONS} autocannon connections, each retrieving allergies, medication and problems of its own ` +
           `slice of the ${server.patients.length} generated demo patients, every one held by three ` +
           'organisations (their GP practice, the other practice and the hospital), all three served by the ' +
-          'sandbox GP Connect providers in a process of their own (as real providers are elsewhere). Each provider waits a think time before it ' +
+          'sandbox GP Connect providers in a process of their own (as real providers are elsewhere), and DynamoDB ' +
+          '(dynalite) in another (as on AWS). Each provider waits a think time (a timer) before it ' +
           'answers, as a GP system does, so a retrieval waits for the slowest holder as it would nationally. ' +
           `The baseline is that slowest holder asked directly, with the same Parameters, Ssp-* headers and ` +
           `consumer JWT, at ${CONNECTIONS} clients; subject and baseline alternate over ${plan.rounds} rounds ` +
@@ -159,11 +341,16 @@ export async function benchRecords(options: BenchOptions): Promise<SuiteResult> 
           ['holder', 'think time', 'alone p50', 'alone p99'],
           holders.map((holder) => [holder.ods, ms(holder.thinkMs), ms(holder.p50Ms), ms(holder.p99Ms)]),
         ),
+        `CPU per retrieval in one more ${plan.seconds} s round (${cpuRound.completed} retrievals, p50 ` +
+          `${ms(cpuRound.p50Ms)}), from /proc: the stack ${cpuPerRetrieval.stack?.toFixed(2)} ms, the providers ` +
+          `${cpuPerRetrieval.providers?.toFixed(2)} ms (three answers), DynamoDB (dynalite, its own process) ` +
+          `${cpuPerRetrieval.dynamo?.toFixed(2)} ms. The stack serves every client on one event loop, so at ` +
+          `${CONNECTIONS} clients a retrieval cannot finish sooner than ${CONNECTIONS} × its CPU once that loop is busy.`,
+        ...profileNotes,
       ],
       data: { holders, run },
     }
   } finally {
-    await child?.stop()
-    await providers.stop()
+    await children?.stop()
   }
 }

@@ -55,6 +55,11 @@ export interface LocalStackOptions {
    * bench serves them from a process of their own, as real providers are elsewhere).
    */
   sandboxBaseUrl?: string
+  /**
+   * A DynamoDB already running elsewhere, instead of dynalite in this process (the records
+   * bench: DynamoDB's own work is not the functions' CPU on AWS). Its tables are created here.
+   */
+  dynamoEndpoint?: string
   progress?: (line: string) => void
 }
 
@@ -103,7 +108,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Lambda runs Node 22; the SDK's "Node 20 support ends" notice is about dev machines (README).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
-  const dynamo = await startLocalDynamoDb(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {})
+  const dynamo = options.dynamoEndpoint
+    ? { endpoint: options.dynamoEndpoint, close: async () => {} }
+    : await startLocalDynamoDb(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {})
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true })
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,

@@ -1,5 +1,4 @@
 import { NHS_NUMBER_SYSTEM } from '../../../schemas/fhir/identifiers'
-import { logger } from '../logger'
 import type { HolderAnswer, HolderRecordSource, HolderRequest } from '../records/HolderRecordSource'
 import { timedOut } from '../records/HolderRecordSource'
 import { parametersOf } from '../records/query'
@@ -128,21 +127,19 @@ export class GpConnectRecordSource implements HolderRecordSource {
         return { kind: 'failed', failure: 'invalid', detail: 'the answer was too large to read' }
       return { kind: 'failed', failure: 'unreachable', detail: 'no answer (connection failed or broke off)' }
     }
-    logger.info('GP Connect answer', {
-      holder: holder.ods,
-      status: answer.status,
-      sspTraceId: answer.traceId,
-    })
+    // Logged once per retrieval with the other holders' (functions/record-retrieval/handler.ts).
+    const exchange = { status: answer.status, traceId: answer.traceId }
     if (answer.status === 200) {
       const record = structuredRecordOf(answer.json, request.query.nhsNumber)
-      if ('invalid' in record) return { kind: 'failed', failure: 'invalid', detail: record.invalid }
-      return { kind: 'answered', resources: record.resources, notes: record.notes }
+      if ('invalid' in record) return { kind: 'failed', failure: 'invalid', detail: record.invalid, exchange }
+      return { kind: 'answered', resources: record.resources, notes: record.notes, exchange }
     }
     const code = spineCodeOf(answer.json)
     const said = code ? ` ${code}` : ''
-    if (answer.status === 404) return { kind: 'failed', failure: 'not-found', detail: `answered 404${said}` }
+    if (answer.status === 404)
+      return { kind: 'failed', failure: 'not-found', detail: `answered 404${said}`, exchange }
     if (answer.status >= 400 && answer.status < 500)
-      return { kind: 'failed', failure: 'refused', detail: `answered ${answer.status}${said}` }
-    return { kind: 'failed', failure: 'error', detail: `answered ${answer.status}${said}` }
+      return { kind: 'failed', failure: 'refused', detail: `answered ${answer.status}${said}`, exchange }
+    return { kind: 'failed', failure: 'error', detail: `answered ${answer.status}${said}`, exchange }
   }
 }

@@ -289,43 +289,54 @@ function repaired(value: unknown, key = ''): unknown {
     return copy ?? value
   }
   if (!isObject(value)) return value
+  // `out` is the copy once anything changed (no closures: this runs for every object of an answer).
   let out: Json | undefined
-  const writable = (): Json => {
-    out ??= { ...value }
-    return out
-  }
   for (const name of Object.keys(value)) {
     const inner = value[name]
     // Nothing in FHIR is null, and `__proto__` is never an element: both go.
     if (inner === null || inner === undefined || name === '__proto__') {
-      delete writable()[name]
+      out ??= { ...value }
+      delete out[name]
       continue
     }
     const next = repaired(inner, name)
-    if (next !== inner) writable()[name] = next
-  }
-  const current = (): Json => out ?? value
-  if (isObject(current().coding)) writable().coding = [current().coding]
-  if (QUANTITY_ELEMENTS.has(key)) {
-    const quantity = current()
-    if (typeof quantity.value === 'string') {
-      if (NUMERIC.test(quantity.value.trim())) writable().value = Number(quantity.value.trim())
-      else delete writable().value
+    if (next !== inner) {
+      out ??= { ...value }
+      out[name] = next
     }
-    if (quantity.code !== undefined && typeof quantity.code !== 'string') delete writable().code
-    if (quantity.unit !== undefined && typeof quantity.unit !== 'string') delete writable().unit
   }
-  const extension = current()
+  if (isObject((out ?? value).coding)) {
+    out ??= { ...value }
+    out.coding = [out.coding]
+  }
+  if (QUANTITY_ELEMENTS.has(key)) {
+    const quantity = out ?? value
+    if (typeof quantity.value === 'string') {
+      out ??= { ...value }
+      if (NUMERIC.test(quantity.value.trim())) out.value = Number(quantity.value.trim())
+      else delete out.value
+    }
+    if (quantity.code !== undefined && typeof quantity.code !== 'string') {
+      out ??= { ...value }
+      delete out.code
+    }
+    if (quantity.unit !== undefined && typeof quantity.unit !== 'string') {
+      out ??= { ...value }
+      delete out.unit
+    }
+  }
+  const extension = out ?? value
   if (
     typeof extension.url === 'string' &&
     extension.valueCode !== undefined &&
     typeof extension.valueCode !== 'string'
   ) {
     const coding = asArray(extension.valueCode).find(isObject)
-    if (coding && typeof coding.code === 'string') writable().valueCode = coding.code
-    else delete writable().valueCode
+    out ??= { ...value }
+    if (coding && typeof coding.code === 'string') out.valueCode = coding.code
+    else delete out.valueCode
   }
-  return current()
+  return out ?? value
 }
 
 /** R4 requires these; a provider that leaves one out gets the data-absent-reason "unknown". */

@@ -35,15 +35,24 @@ export type HolderFailure =
   /** The directory lists no way to ask it for a structured record. */
   | 'not-reachable'
 
+/** What the holder's protocol said, for the retrieval's one log line (an HTTP status and a trace id). */
+export interface HolderExchange {
+  status: number
+  /** GP Connect's Ssp-TraceID: what the provider's support desk asks for. */
+  traceId: string
+}
+
 /** What one holder gave back. */
 export type HolderAnswer =
   /**
    * R4 resources exactly as the holder holds them (its own ids and references), with
    * GP Connect's section Lists. `notes` say what was left out, for the warnings.
    */
-  | { kind: 'answered'; resources: FhirResource[]; notes: string[] }
-  /** `detail` is shown to the caller: it never carries what the holder said about the patient. */
-  | { kind: 'failed'; failure: HolderFailure; detail: string }
+  (
+    | { kind: 'answered'; resources: FhirResource[]; notes: string[] }
+    /** `detail` is shown to the caller: it never carries what the holder said about the patient. */
+    | { kind: 'failed'; failure: HolderFailure; detail: string }
+  ) & { exchange?: HolderExchange }
 
 /** One way of asking holders for structured records (a protocol of the directory). */
 export interface HolderRecordSource {
