@@ -85,6 +85,8 @@ class RecordingPublisher implements EventPublisher {
 }
 
 let dynamo: LocalDynamoDb
+let documents: DynamoDBDocumentClient
+let tableName: string
 let book: DynamoDbAppointmentBook
 let publisher: RecordingPublisher
 let deps: AppointmentDependencies
@@ -184,8 +186,9 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   })
   const names = await createDeclaredTables(client, 'demo')
-  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
-  book = new DynamoDbAppointmentBook(documents, names.appointments)
+  documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
+  tableName = names.appointments
+  book = new DynamoDbAppointmentBook(documents, tableName)
   publisher = new RecordingPublisher()
   deps = { book, publisher, clock: () => NOW, ics, patients: directory }
 })
@@ -545,6 +548,35 @@ describe('the adapter', () => {
     expect(await book.book(read, booking)).toBe(true)
     expect(await book.book(read, booking)).toBe(false)
     expect(await book.book({ ...read }, { ...booking, n: 2 })).toBe(false)
+  })
+
+  it('keeps reference data for a short time, and forgets it when this process publishes again', async () => {
+    // Prepare: a second book over the same table, with a clock the test moves
+    let now = 0
+    const writer = new DynamoDbAppointmentBook(documents, tableName)
+    const reader = new DynamoDbAppointmentBook(documents, tableName, 30_000, () => now)
+    const schedule = (text: string) => ({
+      hostOds: 'RX9',
+      type: 'Schedule' as const,
+      id: 'RX9.cached',
+      resource: { resourceType: 'Schedule', id: 'RX9.cached', comment: text },
+    })
+    await writer.saveResources([schedule('first')])
+    const key = [{ hostOds: 'RX9', type: 'Schedule' as const, id: 'RX9.cached' }]
+    expect((await reader.resources(key))[0]?.resource.comment).toBe('first')
+
+    // Act: another process republishes; then the time passes; then this process republishes
+    await writer.saveResources([schedule('second')])
+    const withinTtl = (await reader.resources(key))[0]?.resource.comment
+    now = 30_000
+    const afterTtl = (await reader.resources(key))[0]?.resource.comment
+    await reader.saveResources([schedule('third')])
+    const afterOwnPublication = (await reader.resources(key))[0]?.resource.comment
+
+    // Assess
+    expect(withinTtl).toBe('first')
+    expect(afterTtl).toBe('second')
+    expect(afterOwnPublication).toBe('third')
   })
 
   it('pages open slots of one organisation in start order', async () => {
