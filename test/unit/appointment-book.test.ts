@@ -324,17 +324,21 @@ describe('a booking whose event never left (crash between the booking and its ev
     // Prepare: the booking written, nothing after it
     const [slot] = await freshSlots('unannounced', 1)
     const read = (await book.slot(slot!.id))!
-    await book.book(read, {
-      n: 1,
-      requestId: 'lost',
-      bookingOrganisation: { ods: 'NX001', name: 'Demo Urgent Care', telecom: [{ value: '0300' }] },
-      nhsNumber: '9000000009',
-      restricted: false,
-      description: 'Written before the crash',
-      created: NOW.toISOString(),
-      lastUpdated: NOW.toISOString(),
-      version: 1,
-    })
+    await book.book(
+      read.id,
+      {
+        n: 1,
+        requestId: 'lost',
+        bookingOrganisation: { ods: 'NX001', name: 'Demo Urgent Care', telecom: [{ value: '0300' }] },
+        nhsNumber: '9000000009',
+        restricted: false,
+        description: 'Written before the crash',
+        created: NOW.toISOString(),
+        lastUpdated: NOW.toISOString(),
+        version: 1,
+      },
+      read,
+    )
     const soon = { ...deps, clock: () => new Date(NOW.getTime() + 5_000) }
     const later = { ...deps, clock: () => new Date(NOW.getTime() + 61_000) }
     const id = `${slot!.id}.1`
@@ -545,9 +549,39 @@ describe('the adapter', () => {
       lastUpdated: NOW.toISOString(),
       version: 1,
     }
-    expect(await book.book(read, booking)).toBe(true)
-    expect(await book.book(read, booking)).toBe(false)
-    expect(await book.book({ ...read }, { ...booking, n: 2 })).toBe(false)
+    expect((await book.book(read.id, booking, read))?.booking).toEqual(booking)
+    expect(await book.book(read.id, booking, read)).toBeUndefined()
+    expect(await book.book(read.id, { ...booking, n: 2 }, read)).toBeUndefined()
+  })
+
+  it('refuses to book a slot that is not what the booking says, or that does not exist', async () => {
+    // Prepare
+    const [slot] = await freshSlots('expected', 1)
+    const read = (await book.slot(slot!.id))!
+    const booking: Booking = {
+      n: 1,
+      requestId: 'r',
+      bookingOrganisation: { ods: 'NX001', name: 'x', telecom: [] },
+      nhsNumber: '9000000009',
+      restricted: false,
+      description: 'd',
+      created: NOW.toISOString(),
+      lastUpdated: NOW.toISOString(),
+      version: 1,
+    }
+    const later = new Date(Date.parse(read.end) + 60_000).toISOString()
+
+    // Act
+    const outcomes = [
+      await book.book(read.id, booking, { ...read, end: later }),
+      await book.book(read.id, booking, { ...read, locationId: 'Y90001.elsewhere' }),
+      await book.book(read.id, booking, { ...read, practitionerId: 'Y90001.someone' }),
+      await book.book(read.id.replace(/\d{4}$/, '0001'), booking, read),
+    ]
+
+    // Assess: nothing booked
+    expect(outcomes).toEqual([undefined, undefined, undefined, undefined])
+    expect((await book.slot(read.id))?.status).toBe('free')
   })
 
   it('keeps reference data for a short time, and forgets it when this process publishes again', async () => {

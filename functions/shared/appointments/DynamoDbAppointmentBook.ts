@@ -17,6 +17,7 @@ import {
   type PublishOutcome,
   parseSlotId,
   type SlotContent,
+  type SlotExpectation,
   type SlotPage,
   type SlotRecord,
   type StoredAppointment,
@@ -320,18 +321,26 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
     return Item ? slotOf(Item) : undefined
   }
 
-  async book(slot: SlotRecord, booking: Booking): Promise<boolean> {
+  async book(slotId: string, booking: Booking, expected: SlotExpectation): Promise<SlotRecord | undefined> {
+    const parsed = parseSlotId(slotId)
+    if (!parsed) return undefined
+    const conditions = [
+      // The one rule that keeps a slot from being booked twice: it must still be free, and
+      // not booked and released since its booking number was learnt.
+      '#status = :free AND bookings = :previous',
+      // What the booking says of the slot must be what the slot is (a missing slot fails here too).
+      '#start = :start AND #end = :end AND locationId = :location',
+      ...(expected.practitionerId !== undefined ? ['practitionerId = :practitioner'] : []),
+    ]
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keyOf(slot.id),
+          Key: keyOf(slotId),
           UpdateExpression:
             'SET #status = :busy, booking = :booking, bookings = :n, version = version + :one, patientKey = :patient, appointmentStart = :appointmentStart',
-          // The one rule that keeps a slot from being booked twice: it must still be free, and
-          // not booked and released since it was read (the booking number is the slot's).
-          ConditionExpression: '#status = :free AND bookings = :previous',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status', '#start': 'start', '#end': 'end' },
           ExpressionAttributeValues: {
             ':busy': 'busy',
             ':free': 'free',
@@ -340,13 +349,19 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
             ':previous': booking.n - 1,
             ':one': 1,
             ':patient': patientKey(booking.nhsNumber),
-            ':appointmentStart': `${slot.start}#${appointmentIdOf(slot.id, booking.n)}`,
+            ':appointmentStart': `${expected.start}#${appointmentIdOf(slotId, booking.n)}`,
+            ':start': expected.start,
+            ':end': expected.end,
+            ':location': expected.locationId,
+            ...(expected.practitionerId !== undefined ? { ':practitioner': expected.practitionerId } : {}),
           },
+          // The booked slot comes back with the write: the answer needs no second read.
+          ReturnValues: 'ALL_NEW',
         }),
       )
-      return true
+      return Attributes ? slotOf(Attributes) : undefined
     } catch (error) {
-      if (isConditionFailure(error)) return false
+      if (isConditionFailure(error)) return undefined
       throw error
     }
   }
