@@ -212,71 +212,80 @@ export async function bookAppointment(
   if (!parseSlotId(slotId))
     throw new FhirError('REFERENCE_NOT_FOUND', `Slot/${slotId.slice(0, 64)} does not exist`)
 
-  const [slot, patient] = await Promise.all([
-    deps.book.slot(slotId),
-    deps.patients.read(request.nhsNumber, context),
-  ])
-  if (!slot) throw new FhirError('REFERENCE_NOT_FOUND', `Slot/${slotId} does not exist`)
+  const patient = await deps.patients.read(request.nhsNumber, context)
   // GP Connect answers PATIENT_NOT_FOUND for unknown and for deceased patients alike.
   if (patient.kind !== 'found' || patient.patient.deceasedDateTime) {
     throw new FhirError('PATIENT_NOT_FOUND', 'No living patient with this NHS number in PDS')
   }
   const now = deps.clock()
-  if (request.start.getTime() !== Date.parse(slot.start) || request.end.getTime() !== Date.parse(slot.end)) {
-    throw invalid(
-      `start and end must be those of Slot/${slot.id}: ${ukDateTime(new Date(slot.start))} to ${ukDateTime(new Date(slot.end))}`,
-    )
+  const bookingOf = (n: number): Booking => ({
+    n,
+    requestId: context.requestId,
+    bookingOrganisation: request.bookingOrganisation!,
+    nhsNumber: nhsNumberOf(patient.patient),
+    restricted: isRestricted(patient.patient),
+    description: request.description!,
+    ...(request.comment !== undefined ? { comment: request.comment } : {}),
+    created: now.toISOString(),
+    lastUpdated: now.toISOString(),
+    version: 1,
+  })
+  const expected = {
+    start: request.start.toISOString(),
+    end: request.end.toISOString(),
+    locationId: request.locationId ?? '',
+    ...(request.practitionerId !== undefined ? { practitionerId: request.practitionerId } : {}),
   }
-  if (Date.parse(slot.start) <= now.getTime())
-    throw invalid('The slot is in the past: only future appointments can be booked')
-  if (request.locationId !== slot.locationId) {
-    throw invalid(`The location participant must be the slot's location, Location/${slot.locationId}`)
-  }
-  if (request.practitionerId !== undefined && request.practitionerId !== slot.practitionerId) {
-    throw invalid(
-      `The practitioner participant must be the slot's practitioner${slot.practitionerId ? `, Practitioner/${slot.practitionerId}` : ''}`,
-    )
-  }
+  const bookedAs = (slot: SlotRecord): StoredAppointment => ({ slot, booking: slot.booking!, onSlot: true })
 
-  const mine = (current: SlotRecord | undefined) =>
-    current?.booking?.requestId === context.requestId &&
-    current.booking.bookingOrganisation.ods === caller.organisation
-      ? { slot: current, booking: current.booking, onSlot: true }
+  // Most bookings are the first of a slot that is what the request says: one conditional
+  // write decides them, with no read before it (the write checks what a read would have).
+  const first =
+    request.locationId !== undefined && request.start.getTime() > now.getTime()
+      ? await deps.book.book(slotId, bookingOf(1), expected)
       : undefined
-
-  let current = slot
-  if (current.booking?.cancellation) {
-    // Cancelled, but the cancellation was cut short before the slot was freed: finish it first.
-    await finishSlotCancellation(current, context, deps)
-    current = (await deps.book.slot(slotId)) ?? current
-  }
-  let stored = mine(current)
-  if (!stored) {
-    if (current.status !== 'free')
+  let stored = first ? bookedAs(first) : undefined
+  // Otherwise the slot says why: missing, not as the request says, in the past, booked
+  // (by this very request, retried?), or released and bookable again.
+  for (let attempt = 0; !stored; attempt++) {
+    const slot = await deps.book.slot(slotId)
+    if (!slot) throw new FhirError('REFERENCE_NOT_FOUND', `Slot/${slotId} does not exist`)
+    if (
+      request.start.getTime() !== Date.parse(slot.start) ||
+      request.end.getTime() !== Date.parse(slot.end)
+    ) {
+      throw invalid(
+        `start and end must be those of Slot/${slot.id}: ${ukDateTime(new Date(slot.start))} to ${ukDateTime(new Date(slot.end))}`,
+      )
+    }
+    if (Date.parse(slot.start) <= now.getTime())
+      throw invalid('The slot is in the past: only future appointments can be booked')
+    if (request.locationId !== slot.locationId) {
+      throw invalid(`The location participant must be the slot's location, Location/${slot.locationId}`)
+    }
+    if (request.practitionerId !== undefined && request.practitionerId !== slot.practitionerId) {
+      throw invalid(
+        `The practitioner participant must be the slot's practitioner${slot.practitionerId ? `, Practitioner/${slot.practitionerId}` : ''}`,
+      )
+    }
+    if (slot.booking?.cancellation && attempt < 3) {
+      // Cancelled, but the cancellation was cut short before the slot was freed: finish it first.
+      await finishSlotCancellation(slot, context, deps)
+      continue
+    }
+    // A retry of this request (same X-Request-ID, same organisation) gets the booking it made.
+    if (
+      slot.booking?.requestId === context.requestId &&
+      slot.booking.bookingOrganisation.ods === caller.organisation
+    ) {
+      stored = bookedAs(slot)
+      break
+    }
+    if (slot.status !== 'free' || attempt >= 3)
       throw new FhirError('DUPLICATE_REJECTED', `Slot/${slot.id} is no longer free`)
-    const booking: Booking = {
-      n: current.bookings + 1,
-      requestId: context.requestId,
-      bookingOrganisation: request.bookingOrganisation,
-      nhsNumber: nhsNumberOf(patient.patient),
-      restricted: isRestricted(patient.patient),
-      description: request.description,
-      ...(request.comment !== undefined ? { comment: request.comment } : {}),
-      created: now.toISOString(),
-      lastUpdated: now.toISOString(),
-      version: 1,
-    }
-    if (await deps.book.book(current, booking)) {
-      stored = {
-        slot: { ...current, status: 'busy', bookings: booking.n, version: current.version + 1, booking },
-        booking,
-        onSlot: true,
-      }
-    } else {
-      // Lost the race, or a retry of this very request won it a moment ago.
-      stored = mine(await deps.book.slot(slotId))
-      if (!stored) throw new FhirError('DUPLICATE_REJECTED', `Slot/${slot.id} is no longer free`)
-    }
+    const booked = await deps.book.book(slotId, bookingOf(slot.bookings + 1), expected)
+    if (booked) stored = bookedAs(booked)
+    // Else lost the race (or a retry of this very request won it a moment ago): read again.
   }
   if (!stored.booking.announced) await announceBooking(stored, context, deps)
   return answer(stored, caller, 'C')

@@ -75,6 +75,9 @@ const { DynamoDbAppointmentBook } = await import(
 const { currentIcs } = await import('../../functions/shared/ics')
 const { isRestricted } = await import('../../functions/shared/patients/confidentiality')
 const { addDays, ukDate, ukDateTime, ukWallClock } = await import('../../functions/shared/time')
+const { DynamoDbAuditTrail } = await import('../../functions/shared/audit/DynamoDbAuditTrail')
+const { MinimalAuditTrail } = await import('./minimal-audit')
+const { randomUUID } = await import('node:crypto')
 
 const table = tableNameOf('appointments')
 const ics = currentIcs()
@@ -191,6 +194,58 @@ await bulkLoad([
   ),
 ])
 
+const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
+  org: 'NX001',
+  scopes: 'appointment.read appointment.write',
+  ics: stack.ics,
+})
+const patients = demoPatientRecords()
+  .filter(
+    (record) =>
+      record.status === 'active' && !isRestricted(record.patient) && !record.patient.deceasedDateTime,
+  )
+  .map((record) => record.nhsNumber)
+
+// The fair baseline of a booking writes an audit record of the size the stack writes for one:
+// a real booking through the stack (of the last pool slot) gives the template.
+const auditTable = tableNameOf('audit')
+const templateSlot = stackPool.pop()!
+const templateBooking = await fetch(`${stack.baseUrl}/Appointment`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
+  body: JSON.stringify({
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Bench booking',
+    start: ukDateTime(new Date(templateSlot.start)),
+    end: ukDateTime(new Date(templateSlot.end)),
+    slot: [{ reference: `Slot/${templateSlot.id}` }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+        name: 'Demo Urgent Care',
+        telecom: [{ system: 'phone', value: '0300 000 0000' }],
+      },
+    ],
+    extension: [
+      {
+        url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
+        valueReference: { reference: '#1' },
+      },
+    ],
+    participant: [
+      { actor: { reference: `Patient/${patients[0]}` }, status: 'accepted' },
+      { actor: { reference: `Location/${templateSlot.locationId}` }, status: 'accepted' },
+    ],
+  }),
+})
+if (templateBooking.status !== 201) throw new Error(`the template booking answered ${templateBooking.status}`)
+const auditHead = await new DynamoDbAuditTrail(documentClient, auditTable).head(patients[0]!)
+if (!auditHead) throw new Error('the template booking wrote no audit record')
+const bookingTrail = new MinimalAuditTrail(documentClient, auditTable, { ...auditHead }, 'booking')
+
 const FHIR_JSON = 'application/fhir+json; charset=utf-8'
 const bare = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost')
@@ -198,11 +253,14 @@ const bare = createServer((request, response) => {
     response.writeHead(status, { 'Content-Type': FHIR_JSON })
     response.end(body)
   }
-  const booking = /^\/Appointment\/([A-Za-z0-9.-]+)$/.exec(url.pathname)
+  const booking = /^(\/audited)?\/Appointment\/([A-Za-z0-9.-]+)$/.exec(url.pathname)
   if (request.method === 'POST' && booking) {
     request.resume()
-    // The booking's one conditional write, nothing else.
-    const slotId = booking[1]!
+    // The booking's one conditional write (the slot item is the appointment), then, on
+    // `/audited/...`, the audit record's one conditional put: the least a correct booking does.
+    const audited = booking[1] !== undefined
+    const slotId = booking[2]!
+    const patient = patients[Number(slotId.slice(-2)) % patients.length]!
     const [ods, local, time] = slotId.split('.') as [string, string, string]
     documentClient
       .send(
@@ -230,6 +288,8 @@ const bare = createServer((request, response) => {
           },
         }),
       )
+      // A chain per booking: concurrent bookings never race for one head.
+      .then(() => (audited ? bookingTrail.append(`${patient}#${slotId}`, randomUUID()) : undefined))
       .then(
         () => send(201, JSON.stringify({ resourceType: 'Appointment', id: `${slotId}.1`, status: 'booked' })),
         (error: Error) => send(error.name === 'ConditionalCheckFailedException' ? 409 : 500, '{}'),
@@ -269,21 +329,11 @@ await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
 const address = bare.address()
 if (!address || typeof address === 'string') throw new Error('bare server did not bind')
 
-const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
-  org: 'NX001',
-  scopes: 'appointment.read appointment.write',
-  ics: stack.ics,
-})
 const servers: AppointmentBenchServers = {
   stackUrl: stack.baseUrl,
   bareUrl: `http://127.0.0.1:${address.port}`,
   token,
-  patients: demoPatientRecords()
-    .filter(
-      (record) =>
-        record.status === 'active' && !isRestricted(record.patient) && !record.patient.deceasedDateTime,
-    )
-    .map((record) => record.nhsNumber),
+  patients,
   stackSlots: stackPool.map((slot) => ({
     id: slot.id,
     start: ukDateTime(new Date(slot.start)),

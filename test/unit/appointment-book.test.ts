@@ -85,6 +85,8 @@ class RecordingPublisher implements EventPublisher {
 }
 
 let dynamo: LocalDynamoDb
+let documents: DynamoDBDocumentClient
+let tableName: string
 let book: DynamoDbAppointmentBook
 let publisher: RecordingPublisher
 let deps: AppointmentDependencies
@@ -184,8 +186,9 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   })
   const names = await createDeclaredTables(client, 'demo')
-  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
-  book = new DynamoDbAppointmentBook(documents, names.appointments)
+  documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
+  tableName = names.appointments
+  book = new DynamoDbAppointmentBook(documents, tableName)
   publisher = new RecordingPublisher()
   deps = { book, publisher, clock: () => NOW, ics, patients: directory }
 })
@@ -321,17 +324,21 @@ describe('a booking whose event never left (crash between the booking and its ev
     // Prepare: the booking written, nothing after it
     const [slot] = await freshSlots('unannounced', 1)
     const read = (await book.slot(slot!.id))!
-    await book.book(read, {
-      n: 1,
-      requestId: 'lost',
-      bookingOrganisation: { ods: 'NX001', name: 'Demo Urgent Care', telecom: [{ value: '0300' }] },
-      nhsNumber: '9000000009',
-      restricted: false,
-      description: 'Written before the crash',
-      created: NOW.toISOString(),
-      lastUpdated: NOW.toISOString(),
-      version: 1,
-    })
+    await book.book(
+      read.id,
+      {
+        n: 1,
+        requestId: 'lost',
+        bookingOrganisation: { ods: 'NX001', name: 'Demo Urgent Care', telecom: [{ value: '0300' }] },
+        nhsNumber: '9000000009',
+        restricted: false,
+        description: 'Written before the crash',
+        created: NOW.toISOString(),
+        lastUpdated: NOW.toISOString(),
+        version: 1,
+      },
+      read,
+    )
     const soon = { ...deps, clock: () => new Date(NOW.getTime() + 5_000) }
     const later = { ...deps, clock: () => new Date(NOW.getTime() + 61_000) }
     const id = `${slot!.id}.1`
@@ -542,9 +549,68 @@ describe('the adapter', () => {
       lastUpdated: NOW.toISOString(),
       version: 1,
     }
-    expect(await book.book(read, booking)).toBe(true)
-    expect(await book.book(read, booking)).toBe(false)
-    expect(await book.book({ ...read }, { ...booking, n: 2 })).toBe(false)
+    expect((await book.book(read.id, booking, read))?.booking).toEqual(booking)
+    expect(await book.book(read.id, booking, read)).toBeUndefined()
+    expect(await book.book(read.id, { ...booking, n: 2 }, read)).toBeUndefined()
+  })
+
+  it('refuses to book a slot that is not what the booking says, or that does not exist', async () => {
+    // Prepare
+    const [slot] = await freshSlots('expected', 1)
+    const read = (await book.slot(slot!.id))!
+    const booking: Booking = {
+      n: 1,
+      requestId: 'r',
+      bookingOrganisation: { ods: 'NX001', name: 'x', telecom: [] },
+      nhsNumber: '9000000009',
+      restricted: false,
+      description: 'd',
+      created: NOW.toISOString(),
+      lastUpdated: NOW.toISOString(),
+      version: 1,
+    }
+    const later = new Date(Date.parse(read.end) + 60_000).toISOString()
+
+    // Act
+    const outcomes = [
+      await book.book(read.id, booking, { ...read, end: later }),
+      await book.book(read.id, booking, { ...read, locationId: 'Y90001.elsewhere' }),
+      await book.book(read.id, booking, { ...read, practitionerId: 'Y90001.someone' }),
+      await book.book(read.id.replace(/\d{4}$/, '0001'), booking, read),
+    ]
+
+    // Assess: nothing booked
+    expect(outcomes).toEqual([undefined, undefined, undefined, undefined])
+    expect((await book.slot(read.id))?.status).toBe('free')
+  })
+
+  it('keeps reference data for a short time, and forgets it when this process publishes again', async () => {
+    // Prepare: a second book over the same table, with a clock the test moves
+    let now = 0
+    const writer = new DynamoDbAppointmentBook(documents, tableName)
+    const reader = new DynamoDbAppointmentBook(documents, tableName, 30_000, () => now)
+    const schedule = (text: string) => ({
+      hostOds: 'RX9',
+      type: 'Schedule' as const,
+      id: 'RX9.cached',
+      resource: { resourceType: 'Schedule', id: 'RX9.cached', comment: text },
+    })
+    await writer.saveResources([schedule('first')])
+    const key = [{ hostOds: 'RX9', type: 'Schedule' as const, id: 'RX9.cached' }]
+    expect((await reader.resources(key))[0]?.resource.comment).toBe('first')
+
+    // Act: another process republishes; then the time passes; then this process republishes
+    await writer.saveResources([schedule('second')])
+    const withinTtl = (await reader.resources(key))[0]?.resource.comment
+    now = 30_000
+    const afterTtl = (await reader.resources(key))[0]?.resource.comment
+    await reader.saveResources([schedule('third')])
+    const afterOwnPublication = (await reader.resources(key))[0]?.resource.comment
+
+    // Assess
+    expect(withinTtl).toBe('first')
+    expect(afterTtl).toBe('second')
+    expect(afterOwnPublication).toBe('third')
   })
 
   it('pages open slots of one organisation in start order', async () => {

@@ -73,6 +73,15 @@ export interface SlotRecord {
   booking?: Booking
 }
 
+/** What a booking says of its slot (ISO instants), checked by the booking's conditional write. */
+export interface SlotExpectation {
+  start: string
+  end: string
+  locationId: string
+  /** Checked when the booking names a practitioner. */
+  practitionerId?: string
+}
+
 /** What the slot-level fields of a republished slot are compared on. */
 export type SlotContent = Omit<SlotRecord, 'status' | 'bookings' | 'version' | 'publishedAt' | 'booking'>
 
@@ -118,8 +127,12 @@ export interface AppointmentBook {
 
   /** A slot read consistently, with its current booking. */
   slot(slotId: string): Promise<SlotRecord | undefined>
-  /** Books a free slot: true when this booking won, false when the slot was no longer free. */
-  book(slot: SlotRecord, booking: Booking): Promise<boolean>
+  /**
+   * Books a free slot whose booking number is `booking.n - 1` and which is what `expected`
+   * says (one conditional write): the booked slot when this booking won, undefined when the
+   * slot is missing, not free, booked and released since, or not as expected.
+   */
+  book(slotId: string, booking: Booking, expected: SlotExpectation): Promise<SlotRecord | undefined>
   /** The appointment `<slot id>.<n>`, current or cancelled, read consistently. */
   appointment(slotId: string, n: number): Promise<StoredAppointment | undefined>
   /** Changes description and comment; false when the version moved on or the booking is cancelled. */

@@ -17,6 +17,7 @@ import {
   type PublishOutcome,
   parseSlotId,
   type SlotContent,
+  type SlotExpectation,
   type SlotPage,
   type SlotRecord,
   type StoredAppointment,
@@ -125,14 +126,28 @@ export function publisherItemOf(hostOds: string, lastEnd: string): Record<string
   return { pk: PUBLISHERS, sk: hostOds, hostOds, lastEnd }
 }
 
+/**
+ * How long a process keeps reference data it read: published Schedules, Practitioners and
+ * Locations, and the directory of slot publishers. They change when an organisation
+ * publishes again (which clears this process's copy at once); other processes see the change
+ * within this time. Slots are never kept: their status is read for every search.
+ */
+export const REFERENCE_DATA_TTL_MS = 30_000
+
 /** The appointment book in DynamoDB: every change is one conditional write on one item. */
 export class DynamoDbAppointmentBook implements AppointmentBook {
+  private readonly knownResources = new Map<string, { resource: PublishedResource; until: number }>()
+  private knownPublishers?: { publishers: Promise<{ hostOds: string; lastEnd: string }[]>; until: number }
+
   constructor(
     private readonly client: DynamoDBDocumentClient = documentClient,
     private readonly tableName: string = tableNameOf('appointments'),
+    private readonly referenceTtlMs: number = REFERENCE_DATA_TTL_MS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async saveResources(resources: PublishedResource[]): Promise<void> {
+    for (const resource of resources) this.knownResources.delete(resourceKey(resource))
     // Reference data: the latest publication wins.
     await inBatches(resources, 16, (resource) =>
       this.client.send(
@@ -151,8 +166,14 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
   }
 
   async resources(keys: Pick<PublishedResource, 'hostOds' | 'type' | 'id'>[]): Promise<PublishedResource[]> {
-    const unique = [...new Map(keys.map((key) => [`${key.hostOds}|${key.type}|${key.id}`, key])).values()]
+    const now = this.now()
     const found: PublishedResource[] = []
+    const unique = [...new Map(keys.map((key) => [resourceKey(key), key])).values()].filter((key) => {
+      const known = this.knownResources.get(resourceKey(key))
+      if (!known || known.until <= now) return true
+      found.push(known.resource)
+      return false
+    })
     for (let start = 0; start < unique.length; start += 100) {
       let pending: Record<string, unknown>[] | undefined = unique
         .slice(start, start + 100)
@@ -162,12 +183,14 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
         )
         for (const item of result.Responses?.[this.tableName] ?? []) {
-          found.push({
+          const resource: PublishedResource = {
             hostOds: item.hostOds as string,
             type: item.type as PublishedResource['type'],
             id: item.id as string,
             resource: JSON.parse(item.resource as string) as Record<string, unknown>,
-          })
+          }
+          found.push(resource)
+          this.knownResources.set(resourceKey(resource), { resource, until: now + this.referenceTtlMs })
         }
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys
         if (pending?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round))
@@ -298,18 +321,26 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
     return Item ? slotOf(Item) : undefined
   }
 
-  async book(slot: SlotRecord, booking: Booking): Promise<boolean> {
+  async book(slotId: string, booking: Booking, expected: SlotExpectation): Promise<SlotRecord | undefined> {
+    const parsed = parseSlotId(slotId)
+    if (!parsed) return undefined
+    const conditions = [
+      // The one rule that keeps a slot from being booked twice: it must still be free, and
+      // not booked and released since its booking number was learnt.
+      '#status = :free AND bookings = :previous',
+      // What the booking says of the slot must be what the slot is (a missing slot fails here too).
+      '#start = :start AND #end = :end AND locationId = :location',
+      ...(expected.practitionerId !== undefined ? ['practitionerId = :practitioner'] : []),
+    ]
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keyOf(slot.id),
+          Key: keyOf(slotId),
           UpdateExpression:
             'SET #status = :busy, booking = :booking, bookings = :n, version = version + :one, patientKey = :patient, appointmentStart = :appointmentStart',
-          // The one rule that keeps a slot from being booked twice: it must still be free, and
-          // not booked and released since it was read (the booking number is the slot's).
-          ConditionExpression: '#status = :free AND bookings = :previous',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status', '#start': 'start', '#end': 'end' },
           ExpressionAttributeValues: {
             ':busy': 'busy',
             ':free': 'free',
@@ -318,13 +349,19 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
             ':previous': booking.n - 1,
             ':one': 1,
             ':patient': patientKey(booking.nhsNumber),
-            ':appointmentStart': `${slot.start}#${appointmentIdOf(slot.id, booking.n)}`,
+            ':appointmentStart': `${expected.start}#${appointmentIdOf(slotId, booking.n)}`,
+            ':start': expected.start,
+            ':end': expected.end,
+            ':location': expected.locationId,
+            ...(expected.practitionerId !== undefined ? { ':practitioner': expected.practitionerId } : {}),
           },
+          // The booked slot comes back with the write: the answer needs no second read.
+          ReturnValues: 'ALL_NEW',
         }),
       )
-      return true
+      return Attributes ? slotOf(Attributes) : undefined
     } catch (error) {
-      if (isConditionFailure(error)) return false
+      if (isConditionFailure(error)) return undefined
       throw error
     }
   }
@@ -469,6 +506,7 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
   }
 
   async recordPublisher(hostOds: string, lastEnd: string): Promise<void> {
+    this.knownPublishers = undefined
     try {
       await this.client.send(
         new UpdateCommand({
@@ -486,12 +524,22 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
   }
 
   async publishers(): Promise<{ hostOds: string; lastEnd: string }[]> {
-    const items = await this.queryAll({
+    const now = this.now()
+    if (this.knownPublishers && this.knownPublishers.until > now) return this.knownPublishers.publishers
+    // Concurrent searches share one read; a failed read is not kept.
+    const publishers = this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': PUBLISHERS },
+    }).then((items) =>
+      items.map((item) => ({ hostOds: item.hostOds as string, lastEnd: item.lastEnd as string })),
+    )
+    const known = { publishers, until: now + this.referenceTtlMs }
+    this.knownPublishers = known
+    publishers.catch(() => {
+      if (this.knownPublishers === known) this.knownPublishers = undefined
     })
-    return items.map((item) => ({ hostOds: item.hostOds as string, lastEnd: item.lastEnd as string }))
+    return publishers
   }
 
   private async conditionalUpdate(
@@ -532,6 +580,9 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
     return items
   }
 }
+
+const resourceKey = (key: Pick<PublishedResource, 'hostOds' | 'type' | 'id'>) =>
+  `${key.hostOds}|${key.type}|${key.id}`
 
 /** Runs `task` over `items`, at most `width` at a time. */
 async function inBatches<T>(items: T[], width: number, task: (item: T) => Promise<unknown>): Promise<void> {

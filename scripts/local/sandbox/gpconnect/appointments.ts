@@ -1,6 +1,12 @@
 import { slotIdOf } from '../../../../functions/shared/appointments/AppointmentBook'
 import { APPOINTMENT_INTERACTIONS } from '../../../../functions/shared/gpconnect/GpConnectAppointments'
-import { isCalendarDate, parseUkDateTime, ukDateTime, ukWallClock } from '../../../../functions/shared/time'
+import {
+  isCalendarDate,
+  parseUkDateTime,
+  ukDate,
+  ukDateTime,
+  ukWallClock,
+} from '../../../../functions/shared/time'
 import {
   BOOKING_ORGANISATION_URL,
   CANCELLATION_REASON_URL,
@@ -45,13 +51,39 @@ function stateOf(provider: SandboxProvider): PracticeState {
   return state
 }
 
-/** The practice's free-slot catalogue in STU3: Location, Practitioner, Schedules and Slots. */
-function catalogueOf(provider: SandboxProvider, now: Date) {
+interface Catalogue {
+  resources: Map<string, Json>
+  /** Slots in start order, with their instants parsed once. */
+  slots: { resource: Json; startMs: number; endMs: number }[]
+}
+
+/** Catalogues by practice and UK day: rebuilding a fortnight of slots for every call cost more than the search. */
+const catalogues = new Map<string, Catalogue>()
+
+/** The practice's free-slot catalogue in STU3 (Location, Practitioner, Schedules, Slots): the slots not started by `now`. */
+function catalogueOf(provider: SandboxProvider, now: Date): Catalogue {
+  const key = `${provider.ods}|${ukDate(now)}`
+  let catalogue = catalogues.get(key)
+  if (!catalogue) {
+    for (const stale of catalogues.keys()) if (stale.startsWith(`${provider.ods}|`)) catalogues.delete(stale)
+    // The whole day's publication (from its first moment); slots that have started are left out per call.
+    catalogue = buildCatalogue(provider, new Date(ukWallClock(ukDate(now)).getTime() - 1))
+    catalogues.set(key, catalogue)
+  }
+  const nowMs = now.getTime()
+  const first = catalogue.slots.findIndex((slot) => slot.startMs > nowMs)
+  return {
+    resources: catalogue.resources,
+    slots: first < 0 ? [] : catalogue.slots.slice(first),
+  }
+}
+
+function buildCatalogue(provider: SandboxProvider, dayStart: Date): Catalogue {
   const ods = provider.ods as (typeof DEMO_SLOT_PUBLISHERS)[number]
-  if (!DEMO_SLOT_PUBLISHERS.includes(ods)) return { resources: new Map<string, Json>(), slots: [] as Json[] }
-  const publication = demoSlotPublication(ods, now)
+  if (!DEMO_SLOT_PUBLISHERS.includes(ods)) return { resources: new Map<string, Json>(), slots: [] }
+  const publication = demoSlotPublication(ods, dayStart)
   const resources = new Map<string, Json>()
-  const slots: Json[] = []
+  const slots: Catalogue['slots'] = []
   for (const { resource } of publication.entry) {
     const meta = {
       versionId: '1',
@@ -63,7 +95,11 @@ function catalogueOf(provider: SandboxProvider, now: Date) {
         'Schedule/'.length,
       )
       const start = parseUkDateTime(String(resource.start))!
-      slots.push({ ...resource, id: slotIdOf(schedule, start.toISOString()), meta })
+      slots.push({
+        resource: { ...resource, id: slotIdOf(schedule, start.toISOString()), meta },
+        startMs: start.getTime(),
+        endMs: parseUkDateTime(String(resource.end))!.getTime(),
+      })
     } else if (resource.resourceType === 'Schedule') {
       // STU3: serviceCategory is one CodeableConcept.
       const category = (resource.serviceCategory as unknown[] | undefined)?.[0]
@@ -77,6 +113,7 @@ function catalogueOf(provider: SandboxProvider, now: Date) {
       })
     } else resources.set(`${resource.resourceType}/${resource.id}`, { ...resource, meta })
   }
+  slots.sort((a, b) => a.startMs - b.startMs)
   const practice = organization(ods, provider.name)
   resources.set(`Organization/${ods}`, { ...practice, id: ods })
   return { resources, slots }
@@ -144,12 +181,14 @@ const searchSlots: SandboxInteraction = {
       )
     const { resources, slots } = catalogueOf(provider, now)
     const taken = takenSlots(stateOf(provider))
-    const matches = slots.filter(
-      (slot) =>
-        !taken.has(String(slot.id)) &&
-        parseUkDateTime(String(slot.start))! >= from &&
-        parseUkDateTime(String(slot.end))! <= to,
-    )
+    const matches = slots
+      .filter(
+        (slot) =>
+          slot.startMs >= from.getTime() &&
+          slot.endMs <= to.getTime() &&
+          !taken.has(String(slot.resource.id)),
+      )
+      .map((slot) => slot.resource)
     const includes = query.getAll('_include').includes('Slot:schedule')
     const recurse = query.getAll('_include:recurse')
     const included = new Map<string, Json>()
@@ -215,7 +254,9 @@ const book: SandboxInteraction = {
     if (problem) return invalidResource(provider, problem)
     const references = Array.isArray(body.slot) ? (body.slot as { reference?: string }[]) : []
     const { slots, resources } = catalogueOf(provider, now)
-    const slot = slots.find((candidate) => `Slot/${candidate.id}` === references[0]?.reference)
+    const slot = slots.find(
+      (candidate) => `Slot/${candidate.resource.id}` === references[0]?.reference,
+    )?.resource
     if (references.length !== 1 || !slot) return invalidResource(provider, 'The slot does not exist')
     const state = stateOf(provider)
     if (takenSlots(state).has(String(slot.id)))
