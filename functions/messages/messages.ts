@@ -226,6 +226,7 @@ export async function processMessage(
       bundleId: bundle.id,
       messageHeaderId: header.id,
       correlationId: context.correlationId,
+      requestId: context.requestId,
       acceptedAt: now.toISOString(),
       bundle: text,
       contentHash: createHash('sha256').update(text).digest('hex'),
@@ -237,6 +238,35 @@ export async function processMessage(
       throw new FhirError('DUPLICATE_REJECTED', error.message, { patient: nhsNumber })
     throw error
   }
+  if (!message.announced) {
+    await completeAcceptance(
+      message,
+      deps,
+      bundle.entry.map((entry) => entry.resource),
+    )
+  }
+  return {
+    message,
+    audit: [{ patient: nhsNumber, action: 'C', entities: [`Patient/${nhsNumber}`, `Message/${id}`] }],
+  }
+}
+
+/**
+ * Finishes the acceptance of a stored message (the outbox pattern, with single-item writes
+ * only): writes the sender's record to the clinical store, publishes RecordHolderRegistered
+ * and the flow's event, then takes the message out of the outbox. Every step is idempotent
+ * (the record write compares content; event ids are derived from the message id and
+ * consumers are idempotent by `metadata.id`), so a crash anywhere in it is repaired by
+ * running it again: on a retry of the POST, or by the outbox sweep.
+ */
+export async function completeAcceptance(
+  message: StoredMessage,
+  deps: Pick<MessageDependencies, 'messages' | 'records' | 'publisher'>,
+  resources: Record<string, unknown>[] = (
+    JSON.parse(message.bundle) as { entry: { resource: Record<string, unknown> }[] }
+  ).entry.map((entry) => entry.resource),
+): Promise<void> {
+  const { id, nhsNumber, senderOds, eventCode } = message
   const recordType = recordTypeFromText(
     eventCode === 'discharge-summary' ? 'Discharge summary' : 'Clinical summary',
   )
@@ -247,9 +277,9 @@ export async function processMessage(
       recordId: `message.${id}`,
       recordType,
       recordedAt: message.acceptedAt,
-      resources: bundle.entry
-        .map((entry) => entry.resource)
-        .filter((resource) => resource.resourceType !== 'MessageHeader'),
+      resources: resources.filter((resource) => resource.resourceType !== 'MessageHeader') as Parameters<
+        ClinicalStore['write']
+      >[0]['resources'],
     })
   } catch (error) {
     if (error instanceof StoredRecordConflict)
@@ -259,39 +289,60 @@ export async function processMessage(
     if (error instanceof InvalidStoredRecord) throw invalid(error.message, nhsNumber)
     throw error
   }
-  if (!message.announced) {
-    await deps.publisher.publish(
-      [
-        {
-          detailType: 'RecordHolderRegistered',
-          major: 2,
-          id: `holder.${id}`,
-          occurredAt: ukDateTime(new Date(message.acceptedAt)),
-          data: { nhsNumber, holderOds: senderOds, recordType },
+  await deps.publisher.publish(
+    [
+      {
+        detailType: 'RecordHolderRegistered',
+        major: 2,
+        id: `holder.${id}`,
+        occurredAt: ukDateTime(new Date(message.acceptedAt)),
+        data: { nhsNumber, holderOds: senderOds, recordType },
+      },
+      {
+        detailType: MESSAGE_EVENTS[eventCode],
+        major: 1,
+        id: `message.${id}`,
+        occurredAt: ukDateTime(new Date(message.acceptedAt)),
+        data: {
+          messageId: id,
+          messageHeaderId: message.messageHeaderId,
+          nhsNumber,
+          senderOds,
+          recipients: Object.keys(message.recipients),
+          restricted: message.restricted,
         },
-        {
-          detailType: MESSAGE_EVENTS[eventCode],
-          major: 1,
-          id: `message.${id}`,
-          occurredAt: ukDateTime(new Date(message.acceptedAt)),
-          data: {
-            messageId: id,
-            messageHeaderId: header.id,
-            nhsNumber,
-            senderOds,
-            recipients: Object.keys(message.recipients),
-            restricted: message.restricted,
-          },
-        },
-      ],
-      { correlationId: message.correlationId },
-    )
-    await deps.messages.markAnnounced(id)
+      },
+    ],
+    { correlationId: message.correlationId },
+  )
+  await deps.messages.markAnnounced(id)
+}
+
+/** How long a stored message may wait unannounced before the sweep finishes it (a POST in flight is younger). */
+export const OUTBOX_GRACE_SECONDS = 60
+
+/**
+ * The outbox sweep: finishes the acceptance of every message stored before `now - graceSeconds`
+ * whose events have not left (its POST died between storing and publishing, and its client
+ * did not retry). Answers how many were announced and how many failed (left for the next sweep).
+ */
+export async function announcePending(
+  deps: Pick<MessageDependencies, 'messages' | 'records' | 'publisher' | 'clock'>,
+  graceSeconds: number = OUTBOX_GRACE_SECONDS,
+): Promise<{ announced: number; failed: number }> {
+  const before = new Date(deps.clock().getTime() - graceSeconds * 1000).toISOString()
+  let announced = 0
+  let failed = 0
+  // Bounded: an index that lags behind markAnnounced may list a finished message again (harmless, idempotent).
+  for (let page = 0; page < 40; page++) {
+    const pending = await deps.messages.unannounced(before, 25)
+    const results = await Promise.allSettled(pending.map((message) => completeAcceptance(message, deps)))
+    announced += results.filter((result) => result.status === 'fulfilled').length
+    failed += results.filter((result) => result.status === 'rejected').length
+    // A page with a failure stops the sweep: the next one tries again (the index is eventually consistent).
+    if (pending.length < 25 || results.some((result) => result.status === 'rejected')) break
   }
-  return {
-    message,
-    audit: [{ patient: nhsNumber, action: 'C', entities: [`Patient/${nhsNumber}`, `Message/${id}`] }],
-  }
+  return { announced, failed }
 }
 
 /** A message the caller may see: its sender or one of its recipients (403 otherwise, 404 when there is none). */

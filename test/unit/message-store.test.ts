@@ -59,6 +59,38 @@ describe('DynamoDbMessageStore', () => {
     )
   })
 
+  it('answers the retry of the same request (same X-Request-ID) once announced, and only that', async () => {
+    // Prepare
+    await store.accept(message('RX9-0000000000000011', { requestId: 'request-1' }))
+    await store.markAnnounced('RX9-0000000000000011')
+    // Act
+    const retried = await store.accept(message('RX9-0000000000000011', { requestId: 'request-1' }))
+    // Assess
+    expect(retried).toMatchObject({ id: 'RX9-0000000000000011', announced: true })
+    await expect(store.accept(message('RX9-0000000000000011', { requestId: 'request-2' }))).rejects.toEqual(
+      new DuplicateMessage('MessageHeader'),
+    )
+    await expect(
+      store.accept(message('RX9-0000000000000011', { requestId: 'request-1', contentHash: 'other' })),
+    ).rejects.toEqual(new DuplicateMessage('MessageHeader'))
+  })
+
+  it('lists stored messages not yet announced, oldest first, until they are announced', async () => {
+    // Prepare
+    await store.accept(message('RX9-0000000000000021', { acceptedAt: '2020-01-01T10:00:01.000Z' }))
+    await store.accept(message('RX9-0000000000000022', { acceptedAt: '2020-01-01T10:00:00.000Z' }))
+    await store.accept(message('RX9-0000000000000023', { acceptedAt: '2020-01-01T10:05:00.000Z' }))
+    // Act
+    const before = await store.unannounced('2020-01-01T10:01:00.000Z', 10)
+    await store.markAnnounced('RX9-0000000000000022')
+    const after = await store.unannounced('2020-01-01T10:01:00.000Z', 10)
+    // Assess
+    expect(before.map((item) => item.id)).toEqual(['RX9-0000000000000022', 'RX9-0000000000000021'])
+    expect(before[0]).not.toHaveProperty('outbox')
+    expect(after.map((item) => item.id)).toEqual(['RX9-0000000000000021'])
+    expect(await store.message('RX9-0000000000000022')).not.toHaveProperty('outbox')
+  })
+
   it('refuses another message with a Bundle id the sender used before', async () => {
     await store.accept(message('RX9-0000000000000002', { bundleId: 'shared' }))
     await expect(store.accept(message('RX9-0000000000000003', { bundleId: 'shared' }))).rejects.toEqual(

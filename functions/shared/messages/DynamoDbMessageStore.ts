@@ -21,6 +21,8 @@ const bundleClaimKey = (sender: string, bundleId: string) => ({
   pk: `SENT#${sender}#BUNDLE#${bundleId}`,
   sk: 'CLAIM',
 })
+/** The outbox index's one partition: messages whose events have not left yet (sparse index byOutbox). */
+const OUTBOX_PENDING = 'PENDING'
 const subscriptionKey = (ods: string, id: string) => ({ pk: `SUBSCRIBER#${ods}`, sk: `SUBSCRIPTION#${id}` })
 
 /**
@@ -29,7 +31,8 @@ const subscriptionKey = (ods: string, id: string) => ({ pk: `SUBSCRIBER#${ods}`,
  * - `SENT#<sender>#BUNDLE#<bundle id>` / `CLAIM`: the Bundle id, claimed first for one message id;
  * - `MESSAGE#<id>` / `MESSAGE`: the message, its bundle as sent and each recipient's state (a
  *   message id is derived from the sender and MessageHeader id, so a repeated header is the
- *   same item);
+ *   same item); until its events have left it carries `outbox`, which the sparse index
+ *   `byOutbox` lists by acceptance time (the outbox sweep's query);
  * - `SUBSCRIBER#<ods>` / `SUBSCRIPTION#<id>`: one Query finds a recipient's subscriptions.
  */
 export class DynamoDbMessageStore implements MessageStore {
@@ -56,7 +59,11 @@ export class DynamoDbMessageStore implements MessageStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...messageKey(message.id), ...message },
+          Item: {
+            ...messageKey(message.id),
+            ...message,
+            ...(message.announced ? {} : { outbox: OUTBOX_PENDING }),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
@@ -65,8 +72,11 @@ export class DynamoDbMessageStore implements MessageStore {
       if (!isConditionFailure(error)) throw error
     }
     const stored = await this.message(message.id)
-    // The same message whose acceptance was cut short (a crash before its events left): resumed.
-    if (stored && !stored.announced && stored.contentHash === message.contentHash) return stored
+    // The same message whose acceptance was cut short (a crash before its events left), or the
+    // retry of the same request whose answer was lost: resumed.
+    const sameRequest = message.requestId !== undefined && stored?.requestId === message.requestId
+    if (stored && stored.contentHash === message.contentHash && (!stored.announced || sameRequest))
+      return stored
     throw new DuplicateMessage('MessageHeader')
   }
 
@@ -75,11 +85,24 @@ export class DynamoDbMessageStore implements MessageStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: messageKey(id),
-        UpdateExpression: 'SET announced = :yes',
+        UpdateExpression: 'SET announced = :yes REMOVE outbox',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':yes': true },
       }),
     )
+  }
+
+  async unannounced(acceptedBefore: string, limit: number): Promise<StoredMessage[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byOutbox',
+        KeyConditionExpression: 'outbox = :pending AND acceptedAt < :before',
+        ExpressionAttributeValues: { ':pending': OUTBOX_PENDING, ':before': acceptedBefore },
+        Limit: limit,
+      }),
+    )
+    return (Items ?? []).map(({ pk: _pk, sk: _sk, outbox: _outbox, ...message }) => message as StoredMessage)
   }
 
   async message(id: string): Promise<StoredMessage | undefined> {
@@ -87,7 +110,7 @@ export class DynamoDbMessageStore implements MessageStore {
       new GetCommand({ TableName: this.tableName, Key: messageKey(id), ConsistentRead: true }),
     )
     if (!Item) return undefined
-    const { pk: _pk, sk: _sk, ...message } = Item
+    const { pk: _pk, sk: _sk, outbox: _outbox, ...message } = Item
     return message as StoredMessage
   }
 
