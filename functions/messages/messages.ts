@@ -185,16 +185,12 @@ export async function processMessage(
   caller: Caller,
   context: CallContext,
   deps: MessageDependencies,
+  rawBody?: string,
 ): Promise<{ message: StoredMessage; audit: AuditFacts[] }> {
   const checked = checkMessage(body, caller)
   const { nhsNumber, senderOds, eventCode, bundle, header } = checked
-  const text = JSON.stringify(body)
-  if (Buffer.byteLength(text) > MAX_RECORD_BYTES) {
-    throw new FhirError(
-      'PAYLOAD_TOO_LARGE',
-      `A message may take at most ${MAX_RECORD_BYTES} bytes here; send large documents as a DocumentReference URL`,
-    )
-  }
+  // Stored and delivered byte for byte as posted (the signature is over the exact body).
+  const text = rawBody ?? JSON.stringify(body)
   const found = await deps.patients.read(nhsNumber, context)
   if (found.kind !== 'found' || found.patient.id !== nhsNumber)
     throw invalid('The Patient is not known to PDS by this NHS number (or it was superseded)', nhsNumber)
@@ -277,9 +273,7 @@ export async function completeAcceptance(
       recordId: `message.${id}`,
       recordType,
       recordedAt: message.acceptedAt,
-      resources: resources.filter((resource) => resource.resourceType !== 'MessageHeader') as Parameters<
-        ClinicalStore['write']
-      >[0]['resources'],
+      resources: recordResourcesOf(resources) as Parameters<ClinicalStore['write']>[0]['resources'],
     })
   } catch (error) {
     if (error instanceof StoredRecordConflict)
@@ -316,6 +310,41 @@ export async function completeAcceptance(
     { correlationId: message.correlationId },
   )
   await deps.messages.markAnnounced(id)
+}
+
+/**
+ * What of a message goes into the sender's record in the clinical store: every resource but
+ * the MessageHeader. A record item holds at most MAX_RECORD_BYTES, so when a message is
+ * larger (a PDF discharge letter), its documents' inline bytes (`Binary.data`, an
+ * attachment's `data`) are left out of the record, each marked with the FHIR
+ * `data-absent-reason` extension `unsupported` (this store does not keep them); the whole
+ * message, documents included, stays in the message store and reaches every recipient.
+ */
+export function recordResourcesOf(resources: Record<string, unknown>[]): Record<string, unknown>[] {
+  const kept = resources.filter((resource) => resource.resourceType !== 'MessageHeader')
+  if (Buffer.byteLength(JSON.stringify(kept)) <= MAX_RECORD_BYTES) return kept
+  const withoutData = (node: Record<string, unknown>) => {
+    const { data: _data, ...rest } = node
+    return { ...rest, _data: { extension: [DATA_ABSENT_UNSUPPORTED] } }
+  }
+  return kept.map((resource) => {
+    if (resource.resourceType === 'Binary' && 'data' in resource) return withoutData(resource)
+    if (resource.resourceType === 'DocumentReference' && Array.isArray(resource.content))
+      return {
+        ...resource,
+        content: (resource.content as { attachment?: Record<string, unknown> }[]).map((content) =>
+          content?.attachment && 'data' in content.attachment
+            ? { ...content, attachment: withoutData(content.attachment) }
+            : content,
+        ),
+      }
+    return resource
+  })
+}
+
+const DATA_ABSENT_UNSUPPORTED = {
+  url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason',
+  valueCode: 'unsupported',
 }
 
 /** How long a stored message may wait unannounced before the sweep finishes it (a POST in flight is younger). */

@@ -467,6 +467,14 @@ export class Platform extends Construct {
 
   private addRoute(declared: GatewayMethod, fn: JoinupFunction) {
     const { route } = declared
+    // A route's own body limit must fit Lambda's synchronous payload (6 MB) with the proxy event around it.
+    if (
+      route.maxBodyBytes !== undefined &&
+      route.maxBodyBytes + PROXY_EVENT_HEADROOM_BYTES > LAMBDA_SYNC_PAYLOAD_BYTES
+    )
+      throw new Error(
+        `${route.operationId} takes bodies up to ${route.maxBodyBytes} bytes: more than Lambda's synchronous payload leaves room for`,
+      )
     const method = this.resourceFor(declared.path).addMethod(
       declared.method,
       new apigateway.LambdaIntegration(fn.function),
@@ -552,6 +560,11 @@ export class Platform extends Construct {
     )
   }
 }
+
+/** Lambda's synchronous invocation payload limit: the whole API Gateway proxy event. */
+const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+/** Room the proxy event needs around a body (headers, context, the body's JSON escaping). */
+const PROXY_EVENT_HEADROOM_BYTES = 1024 * 1024
 
 function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
   return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER

@@ -1,7 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DynamoDbMessageStore } from '../../functions/shared/messages/DynamoDbMessageStore'
+import {
+  DynamoDbMessageStore,
+  INLINE_BUNDLE_BYTES,
+} from '../../functions/shared/messages/DynamoDbMessageStore'
 import { DuplicateMessage, type StoredMessage } from '../../functions/shared/messages/MessageStore'
 import { createDeclaredTables, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/local/dynamodb'
 
@@ -89,6 +92,26 @@ describe('DynamoDbMessageStore', () => {
     expect(before[0]).not.toHaveProperty('outbox')
     expect(after.map((item) => item.id)).toEqual(['RX9-0000000000000021'])
     expect(await store.message('RX9-0000000000000022')).not.toHaveProperty('outbox')
+  })
+
+  it('keeps a bundle too large for one item in parts, and reads back the exact bytes', async () => {
+    // Prepare: 1.2 MB with multi-byte characters, so some fall across a part boundary
+    const bundle = `{"text":"${'é£😀x'.repeat(150_000)}"}`
+    expect(Buffer.byteLength(bundle)).toBeGreaterThan(INLINE_BUNDLE_BYTES * 3)
+    // Act
+    await store.accept(message('RX9-0000000000000031', { bundle, contentHash: 'large-1' }))
+    const duplicate = store.accept(
+      message('RX9-0000000000000031', { bundle: bundle.replace('x', 'y'), contentHash: 'large-2' }),
+    )
+    // Assess: the duplicate is refused and the stored bytes are untouched
+    await expect(duplicate).rejects.toEqual(new DuplicateMessage('MessageHeader'))
+    const stored = await store.message('RX9-0000000000000031')
+    expect(stored?.bundle === bundle).toBe(true)
+    expect(stored).not.toHaveProperty('bundleParts')
+    const [pending] = await store
+      .unannounced('2026-11-30T17:05:00.001Z', 10)
+      .then((items) => items.filter((item) => item.id === 'RX9-0000000000000031'))
+    expect(pending?.bundle === bundle).toBe(true)
   })
 
   it('refuses another message with a Bundle id the sender used before', async () => {

@@ -7,6 +7,7 @@ import {
   messageIdOf,
   messageStatusOf,
   recipientsOf,
+  recordResourcesOf,
 } from '../../functions/messages/messages'
 import { FhirError } from '../../functions/shared/errors'
 import type {
@@ -219,6 +220,51 @@ const event = (messageId: string): EventBridgeEvent<string, unknown> =>
       },
     },
   }) as unknown as EventBridgeEvent<string, unknown>
+
+describe('recordResourcesOf', () => {
+  it('keeps every resource but the MessageHeader, documents whole while they fit the record', () => {
+    const resources = example.entry.map((entry) => entry.resource as Record<string, unknown>)
+    expect(recordResourcesOf(resources)).toEqual(resources.slice(1))
+  })
+
+  it("leaves out a large document's bytes, marked data-absent, and keeps everything else", () => {
+    // Prepare
+    const binary = {
+      resourceType: 'Binary',
+      id: 'letter',
+      contentType: 'application/pdf',
+      data: 'A'.repeat(500_000),
+    }
+    const reference = {
+      resourceType: 'DocumentReference',
+      id: 'ref',
+      content: [{ attachment: { contentType: 'application/pdf', data: 'QQ==' } }],
+    }
+    // Act
+    const kept = recordResourcesOf([
+      ...example.entry.map((entry) => entry.resource as Record<string, unknown>),
+      binary,
+      reference,
+    ])
+    // Assess
+    expect(kept).toHaveLength(example.entry.length + 1)
+    const absent = {
+      extension: [
+        { url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unsupported' },
+      ],
+    }
+    expect(kept.at(-2)).toEqual({
+      resourceType: 'Binary',
+      id: 'letter',
+      contentType: 'application/pdf',
+      _data: absent,
+    })
+    expect(kept.at(-1)).toEqual({
+      ...reference,
+      content: [{ attachment: { contentType: 'application/pdf', _data: absent } }],
+    })
+  })
+})
 
 describe('announcePending', () => {
   it('finishes every message stored before the grace period whose events never left, and only those', async () => {
