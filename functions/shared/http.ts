@@ -505,11 +505,7 @@ function patientNamedBy(
 function nhsNumberInBody(event: APIGatewayProxyEvent, maxBytes: number): string | undefined {
   const raw = event.body ?? ''
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
-  if (
-    text === '' ||
-    Buffer.byteLength(text, 'utf8') > maxBytes ||
-    nestingDepth(text) > MAX_BODY_NESTING
-  )
+  if (text === '' || Buffer.byteLength(text, 'utf8') > maxBytes || nestingDepth(text) > MAX_BODY_NESTING)
     return undefined
   let body: unknown
   try {
