@@ -62,7 +62,7 @@ export const capabilities = {
   messages: {
     description:
       'Write-back to the GP and discharge summaries to the nominated pharmacy: FHIR messages, their status, and signed rest-hook deliveries',
-    functions: ['messages', 'messageDeliverer'],
+    functions: ['messages', 'messageDeliverer', 'messageOutbox'],
   },
 } as const satisfies Record<string, CapabilityDeclaration>
 

@@ -38,6 +38,11 @@ export interface FunctionDeclaration {
    * and superseded NHS numbers, care relationships.
    */
   looksUpPatients?: boolean
+  /**
+   * Runs on a schedule (an EventBridge rule in the cloud, a timer in the local runtime, which
+   * also runs it once at start-up with `detail.graceSeconds` 0), besides anything else.
+   */
+  schedule?: { everySeconds: number }
 }
 
 export const functions = {
@@ -157,6 +162,16 @@ export const functions = {
     tables: { messages: 'write' },
     publishesEvents: false,
     timeoutSeconds: 30,
+  },
+  messageOutbox: {
+    description:
+      'Messages: the outbox sweep announces every message stored whose events never left (its POST died between storing and publishing)',
+    entry: 'functions/messages/outbox.ts',
+    handler: 'sweepOutbox',
+    tables: { messages: 'write', clinicalRecords: 'write' },
+    publishesEvents: true,
+    timeoutSeconds: 60,
+    schedule: { everySeconds: 60 },
   },
 } as const satisfies Record<string, FunctionDeclaration>
 

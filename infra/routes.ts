@@ -77,7 +77,16 @@ export interface RouteDeclaration {
   contentType?: string
   /** Request headers the route reads beyond the common ones (CORS preflight allows them), e.g. `If-Match`. */
   requestHeaders?: readonly string[]
+  /**
+   * The largest body this route takes, when not the shared 1 MB (functions/shared/http.ts
+   * MAX_BODY_BYTES); above it, 413. The stack checks at synth that it fits Lambda's 6 MB
+   * synchronous payload with room for the event around it.
+   */
+  maxBodyBytes?: number
 }
+
+/** The largest message `POST /$process-message` takes (issue 12: at most 5 MB, 413 above). */
+export const MAX_MESSAGE_BYTES = 5 * 1024 * 1024
 
 export const routes = [
   {
@@ -375,6 +384,7 @@ export const routes = [
     fhir: { operation: 'process-message' },
     hasBody: true,
     patientAt: { in: 'body' },
+    maxBodyBytes: MAX_MESSAGE_BYTES,
   },
   {
     operationId: 'readMessageStatus',

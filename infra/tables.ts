@@ -127,6 +127,14 @@ export const tables = {
     // MESSAGE#<id> / MESSAGE, SENT#<sender>#BUNDLE#<bundle id> / CLAIM, SUBSCRIBER#<ods> / SUBSCRIPTION#<id>.
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [
+      // The outbox: messages stored and not yet announced (sparse: `outbox` is removed once their events left).
+      {
+        indexName: 'byOutbox',
+        partitionKey: { name: 'outbox', type: 'S' },
+        sortKey: { name: 'acceptedAt', type: 'S' },
+      },
+    ],
   },
 } as const satisfies Record<string, TableDeclaration>
 

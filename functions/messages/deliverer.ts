@@ -6,7 +6,7 @@ import { logger } from '../shared/logger'
 import { DynamoDbMessageStore } from '../shared/messages/DynamoDbMessageStore'
 import type { MessageStore } from '../shared/messages/MessageStore'
 import { delayRetry } from '../shared/messages/SqsRetryBackoff'
-import { fetchWebhook } from '../shared/messages/webhook'
+import { webhookPoster } from '../shared/messages/webhook'
 import { deliverMessage } from './delivery'
 
 /** Receives of one event before its undelivered recipients are `failed` and it goes to the DLQ. */
@@ -30,11 +30,12 @@ export const deliverMessages = (event: SQSEvent, context: Context) =>
       const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
       messages ??= new DynamoDbMessageStore()
       const receives = Number(record.attributes.ApproximateReceiveCount ?? '1')
+      const allowLoopback = isLocalIcs(currentIcs())
       const outcome = await deliverMessage(busEvent, receives >= MAX_RECEIVES, {
         messages,
-        post: fetchWebhook,
+        post: webhookPoster({ allowLoopback }),
         now: () => new Date(),
-        allowLoopback: isLocalIcs(currentIcs()),
+        allowLoopback,
       })
       if (outcome.pending.length > 0) {
         logger.warn('message delivery incomplete', {

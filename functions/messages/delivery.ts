@@ -148,6 +148,7 @@ async function postTo(
     return status >= 200 && status < 300 ? undefined : `endpoint answered HTTP ${status}`
   } catch (error) {
     const name = (error as { name?: string }).name
+    if (name === 'EndpointRefused') return 'endpoint refused: it resolves to a private or reserved address'
     return name === 'TimeoutError' || name === 'AbortError'
       ? 'endpoint did not answer in time'
       : 'endpoint unreachable'

@@ -39,7 +39,13 @@ export const handler = httpApi(
         request,
         caller,
         async () => {
-          const { message, audit } = await processMessage(request.body, caller, request, dependencies())
+          const { message, audit } = await processMessage(
+            request.body,
+            caller,
+            request,
+            dependencies(),
+            request.rawBody,
+          )
           return {
             status: 202,
             body: {

@@ -185,16 +185,12 @@ export async function processMessage(
   caller: Caller,
   context: CallContext,
   deps: MessageDependencies,
+  rawBody?: string,
 ): Promise<{ message: StoredMessage; audit: AuditFacts[] }> {
   const checked = checkMessage(body, caller)
   const { nhsNumber, senderOds, eventCode, bundle, header } = checked
-  const text = JSON.stringify(body)
-  if (Buffer.byteLength(text) > MAX_RECORD_BYTES) {
-    throw new FhirError(
-      'PAYLOAD_TOO_LARGE',
-      `A message may take at most ${MAX_RECORD_BYTES} bytes here; send large documents as a DocumentReference URL`,
-    )
-  }
+  // Stored and delivered byte for byte as posted (the signature is over the exact body).
+  const text = rawBody ?? JSON.stringify(body)
   const found = await deps.patients.read(nhsNumber, context)
   if (found.kind !== 'found' || found.patient.id !== nhsNumber)
     throw invalid('The Patient is not known to PDS by this NHS number (or it was superseded)', nhsNumber)
@@ -226,6 +222,7 @@ export async function processMessage(
       bundleId: bundle.id,
       messageHeaderId: header.id,
       correlationId: context.correlationId,
+      requestId: context.requestId,
       acceptedAt: now.toISOString(),
       bundle: text,
       contentHash: createHash('sha256').update(text).digest('hex'),
@@ -237,6 +234,35 @@ export async function processMessage(
       throw new FhirError('DUPLICATE_REJECTED', error.message, { patient: nhsNumber })
     throw error
   }
+  if (!message.announced) {
+    await completeAcceptance(
+      message,
+      deps,
+      bundle.entry.map((entry) => entry.resource),
+    )
+  }
+  return {
+    message,
+    audit: [{ patient: nhsNumber, action: 'C', entities: [`Patient/${nhsNumber}`, `Message/${id}`] }],
+  }
+}
+
+/**
+ * Finishes the acceptance of a stored message (the outbox pattern, with single-item writes
+ * only): writes the sender's record to the clinical store, publishes RecordHolderRegistered
+ * and the flow's event, then takes the message out of the outbox. Every step is idempotent
+ * (the record write compares content; event ids are derived from the message id and
+ * consumers are idempotent by `metadata.id`), so a crash anywhere in it is repaired by
+ * running it again: on a retry of the POST, or by the outbox sweep.
+ */
+export async function completeAcceptance(
+  message: StoredMessage,
+  deps: Pick<MessageDependencies, 'messages' | 'records' | 'publisher'>,
+  resources: Record<string, unknown>[] = (
+    JSON.parse(message.bundle) as { entry: { resource: Record<string, unknown> }[] }
+  ).entry.map((entry) => entry.resource),
+): Promise<void> {
+  const { id, nhsNumber, senderOds, eventCode } = message
   const recordType = recordTypeFromText(
     eventCode === 'discharge-summary' ? 'Discharge summary' : 'Clinical summary',
   )
@@ -247,9 +273,7 @@ export async function processMessage(
       recordId: `message.${id}`,
       recordType,
       recordedAt: message.acceptedAt,
-      resources: bundle.entry
-        .map((entry) => entry.resource)
-        .filter((resource) => resource.resourceType !== 'MessageHeader'),
+      resources: recordResourcesOf(resources) as Parameters<ClinicalStore['write']>[0]['resources'],
     })
   } catch (error) {
     if (error instanceof StoredRecordConflict)
@@ -259,39 +283,95 @@ export async function processMessage(
     if (error instanceof InvalidStoredRecord) throw invalid(error.message, nhsNumber)
     throw error
   }
-  if (!message.announced) {
-    await deps.publisher.publish(
-      [
-        {
-          detailType: 'RecordHolderRegistered',
-          major: 2,
-          id: `holder.${id}`,
-          occurredAt: ukDateTime(new Date(message.acceptedAt)),
-          data: { nhsNumber, holderOds: senderOds, recordType },
+  await deps.publisher.publish(
+    [
+      {
+        detailType: 'RecordHolderRegistered',
+        major: 2,
+        id: `holder.${id}`,
+        occurredAt: ukDateTime(new Date(message.acceptedAt)),
+        data: { nhsNumber, holderOds: senderOds, recordType },
+      },
+      {
+        detailType: MESSAGE_EVENTS[eventCode],
+        major: 1,
+        id: `message.${id}`,
+        occurredAt: ukDateTime(new Date(message.acceptedAt)),
+        data: {
+          messageId: id,
+          messageHeaderId: message.messageHeaderId,
+          nhsNumber,
+          senderOds,
+          recipients: Object.keys(message.recipients),
+          restricted: message.restricted,
         },
-        {
-          detailType: MESSAGE_EVENTS[eventCode],
-          major: 1,
-          id: `message.${id}`,
-          occurredAt: ukDateTime(new Date(message.acceptedAt)),
-          data: {
-            messageId: id,
-            messageHeaderId: header.id,
-            nhsNumber,
-            senderOds,
-            recipients: Object.keys(message.recipients),
-            restricted: message.restricted,
-          },
-        },
-      ],
-      { correlationId: message.correlationId },
-    )
-    await deps.messages.markAnnounced(id)
+      },
+    ],
+    { correlationId: message.correlationId },
+  )
+  await deps.messages.markAnnounced(id)
+}
+
+/**
+ * What of a message goes into the sender's record in the clinical store: every resource but
+ * the MessageHeader. A record item holds at most MAX_RECORD_BYTES, so when a message is
+ * larger (a PDF discharge letter), its documents' inline bytes (`Binary.data`, an
+ * attachment's `data`) are left out of the record, each marked with the FHIR
+ * `data-absent-reason` extension `unsupported` (this store does not keep them); the whole
+ * message, documents included, stays in the message store and reaches every recipient.
+ */
+export function recordResourcesOf(resources: Record<string, unknown>[]): Record<string, unknown>[] {
+  const kept = resources.filter((resource) => resource.resourceType !== 'MessageHeader')
+  if (Buffer.byteLength(JSON.stringify(kept)) <= MAX_RECORD_BYTES) return kept
+  const withoutData = (node: Record<string, unknown>) => {
+    const { data: _data, ...rest } = node
+    return { ...rest, _data: { extension: [DATA_ABSENT_UNSUPPORTED] } }
   }
-  return {
-    message,
-    audit: [{ patient: nhsNumber, action: 'C', entities: [`Patient/${nhsNumber}`, `Message/${id}`] }],
+  return kept.map((resource) => {
+    if (resource.resourceType === 'Binary' && 'data' in resource) return withoutData(resource)
+    if (resource.resourceType === 'DocumentReference' && Array.isArray(resource.content))
+      return {
+        ...resource,
+        content: (resource.content as { attachment?: Record<string, unknown> }[]).map((content) =>
+          content?.attachment && 'data' in content.attachment
+            ? { ...content, attachment: withoutData(content.attachment) }
+            : content,
+        ),
+      }
+    return resource
+  })
+}
+
+const DATA_ABSENT_UNSUPPORTED = {
+  url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason',
+  valueCode: 'unsupported',
+}
+
+/** How long a stored message may wait unannounced before the sweep finishes it (a POST in flight is younger). */
+export const OUTBOX_GRACE_SECONDS = 60
+
+/**
+ * The outbox sweep: finishes the acceptance of every message stored before `now - graceSeconds`
+ * whose events have not left (its POST died between storing and publishing, and its client
+ * did not retry). Answers how many were announced and how many failed (left for the next sweep).
+ */
+export async function announcePending(
+  deps: Pick<MessageDependencies, 'messages' | 'records' | 'publisher' | 'clock'>,
+  graceSeconds: number = OUTBOX_GRACE_SECONDS,
+): Promise<{ announced: number; failed: number }> {
+  const before = new Date(deps.clock().getTime() - graceSeconds * 1000).toISOString()
+  let announced = 0
+  let failed = 0
+  // Bounded: an index that lags behind markAnnounced may list a finished message again (harmless, idempotent).
+  for (let page = 0; page < 40; page++) {
+    const pending = await deps.messages.unannounced(before, 25)
+    const results = await Promise.allSettled(pending.map((message) => completeAcceptance(message, deps)))
+    announced += results.filter((result) => result.status === 'fulfilled').length
+    failed += results.filter((result) => result.status === 'rejected').length
+    // A page with a failure stops the sweep: the next one tries again (the index is eventually consistent).
+    if (pending.length < 25 || results.some((result) => result.status === 'rejected')) break
   }
+  return { announced, failed }
 }
 
 /** A message the caller may see: its sender or one of its recipients (403 otherwise, 404 when there is none). */

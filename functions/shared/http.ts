@@ -37,7 +37,7 @@ const knownRoutes: readonly RouteDeclaration[] = process.env.JOINUP_ROUTES
   ? (JSON.parse(process.env.JOINUP_ROUTES) as RouteDeclaration[])
   : declaredRoutes
 
-/** Largest JSON body any route accepts (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
+/** Largest JSON body a route accepts unless it declares its own `maxBodyBytes` (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
 export const MAX_BODY_BYTES = 1_048_576
 /** Deepest JSON nesting accepted: FHIR resources stay far below it; deeper input is an attack on the stack. */
 export const MAX_BODY_NESTING = 64
@@ -69,6 +69,8 @@ export interface HttpRequest {
   headers: Record<string, string>
   /** Parsed JSON body, for routes that take one. */
   body: unknown
+  /** The body exactly as sent (decoded as UTF-8), for routes that take one: what a route that forwards it signs. */
+  rawBody?: string
   requestId: string
   correlationId: string
   /** The public base URL of this API (scheme, host and stage), for fullUrl and links. */
@@ -230,7 +232,11 @@ export function routedHttpHandler(
       requireScope(caller, route.scope)
       // Capabilities are switched on per organisation; a patient's own request is admitted by its route.
       if (caller.kind !== 'patient') requireCapability(fn, route.operationId, caller.organisation, ics)
-      if (route.hasBody) request.body = bodyOf(event)
+      if (route.hasBody) {
+        const { text, body } = bodyOf(event, route.maxBodyBytes ?? MAX_BODY_BYTES)
+        request.body = body
+        request.rawBody = text
+      }
       // The chain head is read while the route reads the data: one round trip, not two in a row.
       if (deps.audit?.prepare && (route.patientAt?.in === 'path' || route.patientAt?.in === 'query')) {
         const patient = patientNamedBy(route, event, request.query)
@@ -491,19 +497,15 @@ function patientNamedBy(
       if (raw !== undefined) candidate = nhsNumberOfParameter(raw)
       if (candidate !== undefined) break
     }
-  } else if (at?.in === 'body') candidate = nhsNumberInBody(event)
+  } else if (at?.in === 'body') candidate = nhsNumberInBody(event, route.maxBodyBytes ?? MAX_BODY_BYTES)
   return typeof candidate === 'string' && isValidNhsNumber(candidate) ? candidate : undefined
 }
 
 /** The shallowest identifier in the NHS number system in a JSON body (breadth first), within bounds. */
-function nhsNumberInBody(event: APIGatewayProxyEvent): string | undefined {
+function nhsNumberInBody(event: APIGatewayProxyEvent, maxBytes: number): string | undefined {
   const raw = event.body ?? ''
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
-  if (
-    text === '' ||
-    Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES ||
-    nestingDepth(text) > MAX_BODY_NESTING
-  )
+  if (text === '' || Buffer.byteLength(text, 'utf8') > maxBytes || nestingDepth(text) > MAX_BODY_NESTING)
     return undefined
   let body: unknown
   try {
@@ -702,12 +704,13 @@ function nestingDepth(text: string): number {
   return deepest
 }
 
-function bodyOf(event: APIGatewayProxyEvent): unknown {
+/** The body as sent and parsed, within the route's size limit (`maxBodyBytes`, else MAX_BODY_BYTES). */
+function bodyOf(event: APIGatewayProxyEvent, maxBytes: number): { text: string; body: unknown } {
   const headers = headersOf(event)
   const raw = event.body ?? ''
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    throw new FhirError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`)
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    throw new FhirError('PAYLOAD_TOO_LARGE', `Request body is larger than ${maxBytes} bytes`)
   }
   const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
   if (contentType !== 'application/fhir+json' && contentType !== 'application/json') {
@@ -721,7 +724,7 @@ function bodyOf(event: APIGatewayProxyEvent): unknown {
     )
   }
   try {
-    return JSON.parse(text)
+    return { text, body: JSON.parse(text) }
   } catch {
     throw new FhirError('MESSAGE_NOT_WELL_FORMED', 'Request body is not valid JSON')
   }

@@ -202,6 +202,38 @@ export class Platform extends Construct {
     for (const method of served) this.addRoute(method, fn)
     for (const rule of eventRules.filter((candidate) => candidate.consumer === name))
       this.subscribe(scope, rule, fn)
+    // A scheduled function (the outbox sweep): a rate rule on the default bus, as schedules must be.
+    const schedule = (declaration as FunctionDeclaration).schedule
+    if (schedule) {
+      // A tick that cannot be handed over is kept (and alarmed on), not dropped; the next tick repeats its work.
+      const missed = new sqs.Queue(scope, `${name}ScheduleDeadLetters`, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      })
+      Validations.of(missed).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          "This queue is itself the dead-letter queue of an EventBridge rule target; cdk-nag only recognises an SQS queue's redrive DLQ",
+      })
+      new events.Rule(scope, `${name}Schedule`, {
+        description: `Runs ${name} every ${schedule.everySeconds} s`,
+        schedule: events.Schedule.rate(Duration.seconds(schedule.everySeconds)),
+        targets: [
+          new targets.LambdaFunction(fn.function, {
+            deadLetterQueue: missed,
+            retryAttempts: 2,
+            maxEventAge: Duration.seconds(schedule.everySeconds),
+          }),
+        ],
+      })
+      this.observability.watchDeadLetters(
+        `${name}-schedule`,
+        missed,
+        `Scheduled runs of ${name} could not be started: the next run repeats the work; check the function`,
+      )
+    }
     this.observability.watchFunction(name, fn.function, served.length > 0)
     return fn
   }
@@ -435,6 +467,14 @@ export class Platform extends Construct {
 
   private addRoute(declared: GatewayMethod, fn: JoinupFunction) {
     const { route } = declared
+    // A route's own body limit must fit Lambda's synchronous payload (6 MB) with the proxy event around it.
+    if (
+      route.maxBodyBytes !== undefined &&
+      route.maxBodyBytes + PROXY_EVENT_HEADROOM_BYTES > LAMBDA_SYNC_PAYLOAD_BYTES
+    )
+      throw new Error(
+        `${route.operationId} takes bodies up to ${route.maxBodyBytes} bytes: more than Lambda's synchronous payload leaves room for`,
+      )
     const method = this.resourceFor(declared.path).addMethod(
       declared.method,
       new apigateway.LambdaIntegration(fn.function),
@@ -520,6 +560,11 @@ export class Platform extends Construct {
     )
   }
 }
+
+/** Lambda's synchronous invocation payload limit: the whole API Gateway proxy event. */
+const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+/** Room the proxy event needs around a body (headers, context, the body's JSON escaping). */
+const PROXY_EVENT_HEADROOM_BYTES = 1024 * 1024
 
 function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
   return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER

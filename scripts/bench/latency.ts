@@ -6,14 +6,6 @@ import { type BenchOptions, type Measurement, ms, type SuiteResult, verdictOf } 
 
 const CONNECTIONS = 50
 
-/**
- * Capabilities the issue names that are not built yet: listed so the table has its final shape.
- * (Booking and slot search have suites of their own: booking.ts and slotSearch.ts.)
- */
-const NOT_BUILT: { measure: string; target: string }[] = [
-  { measure: 'discharge POST /$process-message to pharmacy webhook p50 / p99', target: 'report' },
-]
-
 /** PDS read p99 at 50 clients over the minimal audited read's. */
 const P99_TARGET = 2
 
@@ -108,16 +100,6 @@ export async function benchLatency(options: BenchOptions): Promise<SuiteResult> 
           verdict: 'INFO',
         },
       )
-    }
-    for (const missing of NOT_BUILT) {
-      measurements.push({
-        suite: 'latency',
-        measure: missing.measure,
-        subject: 'not built yet',
-        baseline: '—',
-        target: missing.target,
-        verdict: 'NOT BUILT',
-      })
     }
     return {
       suite: 'latency',

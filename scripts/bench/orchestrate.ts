@@ -38,6 +38,7 @@ const SUITE_TITLES: Record<SuiteName, string> = {
   records: 'Record retrieval: three holders at 50 concurrent clients',
   booking: 'Booking at 50 concurrent clients',
   slotSearch: 'Slot search at 50 concurrent clients',
+  messages: 'Messages: discharge to pharmacy webhook at 50 concurrent senders',
 }
 
 async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteResult> {
@@ -60,6 +61,8 @@ async function runSuite(suite: SuiteName, options: BenchOptions): Promise<SuiteR
       return (await import('./booking')).benchBooking(options)
     case 'slotSearch':
       return (await import('./slotSearch')).benchSlotSearch(options)
+    case 'messages':
+      return (await import('./messages')).benchMessages(options)
   }
 }
 

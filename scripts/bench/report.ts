@@ -9,6 +9,7 @@ export const SUITES = [
   'records',
   'booking',
   'slotSearch',
+  'messages',
 ] as const
 export type SuiteName = (typeof SUITES)[number]
 

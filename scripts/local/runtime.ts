@@ -270,6 +270,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   process.env.ICS_CONFIG = JSON.stringify(localConfig)
   progress(`Event bus joinup-${ics}: ${rules.length} rules; gateway: ${gatewayRoutes.length} routes`)
 
+  // Scheduled functions (infra/functions.ts `schedule`): once now, with no grace (nothing of this
+  // process is in flight yet: what is left is from before a crash), then on their timer.
+  const scheduled: NodeJS.Timeout[] = []
+  for (const fn of Object.keys(functions) as FunctionName[]) {
+    const schedule = (functions[fn] as FunctionDeclaration).schedule
+    if (!schedule || !deployed.has(fn)) continue
+    const run = async (detail: Record<string, unknown>) => {
+      try {
+        const handler = await load<(event: unknown, context: unknown) => Promise<unknown>>(fn)
+        await handler(
+          { 'detail-type': 'Scheduled Event', source: 'aws.events', detail },
+          lambdaContext(fn, (functions[fn] as FunctionDeclaration).timeoutSeconds ?? 10),
+        )
+      } catch (error: unknown) {
+        // A failed load or run is retried by the next tick, as EventBridge Scheduler would.
+        progress(`${fn} failed, next run retries: ${String(error)}`)
+      }
+    }
+    await run({ graceSeconds: 0 })
+    const timer = setInterval(() => void run({}), schedule.everySeconds * 1000)
+    timer.unref()
+    scheduled.push(timer)
+  }
+
   async function localEndpoint(request: IncomingMessage, url: URL, body: Buffer) {
     const method = request.method ?? 'GET'
     if (url.pathname === '/.well-known/jwks.json' && method === 'GET') {
@@ -397,6 +421,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tableNames,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     stop: async () => {
+      for (const timer of scheduled) clearInterval(timer)
       await gateway.close()
       await bus.stop()
       await dynamo.close()

@@ -345,9 +345,25 @@ describe('IcsStack', () => {
         expect(new Set(roles).size).toBe(deployed.length)
       })
 
-      it('lets only API Gateway invoke a function, and only from this API', () => {
+      it('lets only API Gateway invoke a function, and only from this API (a scheduled one: its schedule rule too)', () => {
         const apiId = logicalIdAt(template, 'AWS::ApiGateway::RestApi', '/Platform/Api/Resource')
+        const scheduled = (Object.entries(functions) as [FunctionName, FunctionDeclaration][])
+          .filter(([, declaration]) => declaration.schedule)
+          .map(([name]) => name)
         for (const [id, permission] of resourcesOf(template, 'AWS::Lambda::Permission')) {
+          if (permission.Properties?.Principal === 'events.amazonaws.com') {
+            // Only a declared scheduled function, only from its own schedule rule.
+            const name = scheduled.find((candidate) => id.includes(`${candidate}Schedule`))
+            expect(name, id).toBeDefined()
+            expect(render(permission.Properties?.FunctionName), id).toContain(
+              functionLogicalId(template, name!),
+            )
+            const rule = resourcesOf(template, 'AWS::Events::Rule').find(([ruleId]) =>
+              ruleId.includes(`${name}Schedule`),
+            )
+            expect(render(permission.Properties?.SourceArn), id).toContain(rule![0])
+            continue
+          }
           expect(permission.Properties?.Principal, id).toBe('apigateway.amazonaws.com')
           expect(render(permission.Properties?.SourceArn), id).toContain(`:\${${apiId}}/`)
         }

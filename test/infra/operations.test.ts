@@ -21,7 +21,7 @@ import { alarmNamePrefix, dashboardNameOf, Observability } from '../../infra/con
 import { PatientLookup } from '../../infra/constructs/PatientLookup'
 import { DEAD_LETTER_TAG, REPLAY_TO_TAG } from '../../infra/dead-letter-tags'
 import { eventRules } from '../../infra/event-rules'
-import { type FunctionName, functions } from '../../infra/functions'
+import { type FunctionDeclaration, type FunctionName, functions } from '../../infra/functions'
 import { IcsStack } from '../../infra/IcsStack'
 import { assertDeployable, assertOneAccountRolePerAccount, loadIcsConfig } from '../../infra/ics-configs'
 import { domainAlarms } from '../../infra/metric-alarms'
@@ -575,7 +575,11 @@ describe.each(['demo', 'example-north'] as const)('operations of %s', (ics) => {
       const consumers = eventRules.filter((rule) =>
         deployedFunctions(config.capabilities).includes(rule.consumer),
       )
-      expect(depth?.properties.metrics).toHaveLength(1 + 2 * consumers.length)
+      // The bus's, two per consumer rule (its queue's and its rule's), one per scheduled function's rule.
+      const scheduled = deployedFunctions(config.capabilities).filter(
+        (name) => (functions[name] as FunctionDeclaration).schedule,
+      )
+      expect(depth?.properties.metrics).toHaveLength(1 + 2 * consumers.length + scheduled.length)
       expect(age?.properties.metrics).toHaveLength(consumers.length)
     })
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import exampleDischarge from '../../schemas/api/examples/processMessage.request.json' with { type: 'json' }
@@ -153,6 +153,41 @@ describe('messages: write-back and discharge', () => {
         (await running.request(`/Message/${messageId}/$acknowledge`, { method: 'POST', token: hospital }))
           .status,
       ).toBe(403)
+    } finally {
+      await unsubscribe(pharmacy, subscription.id)
+      await receiver.close()
+    }
+  })
+
+  it('accepts a 4.5 MB discharge with its PDF letter and delivers the exact bytes, signed', async () => {
+    // Prepare: a PDF as a Binary (about 3.4 MB, 4.5 MB in base64), the body indented as a sender might send it
+    const receiver = await startSignedReceiver()
+    const subscription = await subscribe(pharmacy, 'DischargeSummaryPublished?recipient=FX001', receiver.url)
+    receiver.useSecret(subscription.secret)
+    const sent = message()
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(3_400_000)])
+    sent.entry.push({
+      resource: {
+        resourceType: 'Binary',
+        id: 'discharge-letter',
+        contentType: 'application/pdf',
+        data: pdf.toString('base64'),
+      },
+    } as never)
+    const text = JSON.stringify(sent, null, 1)
+    expect(Buffer.byteLength(text)).toBeGreaterThan(4_400_000)
+    try {
+      // Act
+      const response = await post(text, hospital)
+      // Assess
+      expect(response.status).toBe(202)
+      const messageId = response.headers.get('location')!.split('/').pop()!
+      const delivery = await eventually(
+        async () => receiver.deliveries.find((item) => item.headers['x-message-id'] === messageId),
+        30_000,
+      )
+      expect(delivery.signatureValid).toBe(true)
+      expect(delivery.body === text).toBe(true)
     } finally {
       await unsubscribe(pharmacy, subscription.id)
       await receiver.close()

@@ -1,7 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DynamoDbMessageStore } from '../../functions/shared/messages/DynamoDbMessageStore'
+import {
+  DynamoDbMessageStore,
+  INLINE_BUNDLE_BYTES,
+} from '../../functions/shared/messages/DynamoDbMessageStore'
 import { DuplicateMessage, type StoredMessage } from '../../functions/shared/messages/MessageStore'
 import { createDeclaredTables, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/local/dynamodb'
 
@@ -57,6 +60,58 @@ describe('DynamoDbMessageStore', () => {
     await expect(store.accept(message('RX9-0000000000000001'))).rejects.toEqual(
       new DuplicateMessage('MessageHeader'),
     )
+  })
+
+  it('answers the retry of the same request (same X-Request-ID) once announced, and only that', async () => {
+    // Prepare
+    await store.accept(message('RX9-0000000000000011', { requestId: 'request-1' }))
+    await store.markAnnounced('RX9-0000000000000011')
+    // Act
+    const retried = await store.accept(message('RX9-0000000000000011', { requestId: 'request-1' }))
+    // Assess
+    expect(retried).toMatchObject({ id: 'RX9-0000000000000011', announced: true })
+    await expect(store.accept(message('RX9-0000000000000011', { requestId: 'request-2' }))).rejects.toEqual(
+      new DuplicateMessage('MessageHeader'),
+    )
+    await expect(
+      store.accept(message('RX9-0000000000000011', { requestId: 'request-1', contentHash: 'other' })),
+    ).rejects.toEqual(new DuplicateMessage('MessageHeader'))
+  })
+
+  it('lists stored messages not yet announced, oldest first, until they are announced', async () => {
+    // Prepare
+    await store.accept(message('RX9-0000000000000021', { acceptedAt: '2020-01-01T10:00:01.000Z' }))
+    await store.accept(message('RX9-0000000000000022', { acceptedAt: '2020-01-01T10:00:00.000Z' }))
+    await store.accept(message('RX9-0000000000000023', { acceptedAt: '2020-01-01T10:05:00.000Z' }))
+    // Act
+    const before = await store.unannounced('2020-01-01T10:01:00.000Z', 10)
+    await store.markAnnounced('RX9-0000000000000022')
+    const after = await store.unannounced('2020-01-01T10:01:00.000Z', 10)
+    // Assess
+    expect(before.map((item) => item.id)).toEqual(['RX9-0000000000000022', 'RX9-0000000000000021'])
+    expect(before[0]).not.toHaveProperty('outbox')
+    expect(after.map((item) => item.id)).toEqual(['RX9-0000000000000021'])
+    expect(await store.message('RX9-0000000000000022')).not.toHaveProperty('outbox')
+  })
+
+  it('keeps a bundle too large for one item in parts, and reads back the exact bytes', async () => {
+    // Prepare: 1.2 MB with multi-byte characters, so some fall across a part boundary
+    const bundle = `{"text":"${'é£😀x'.repeat(150_000)}"}`
+    expect(Buffer.byteLength(bundle)).toBeGreaterThan(INLINE_BUNDLE_BYTES * 3)
+    // Act
+    await store.accept(message('RX9-0000000000000031', { bundle, contentHash: 'large-1' }))
+    const duplicate = store.accept(
+      message('RX9-0000000000000031', { bundle: bundle.replace('x', 'y'), contentHash: 'large-2' }),
+    )
+    // Assess: the duplicate is refused and the stored bytes are untouched
+    await expect(duplicate).rejects.toEqual(new DuplicateMessage('MessageHeader'))
+    const stored = await store.message('RX9-0000000000000031')
+    expect(stored?.bundle === bundle).toBe(true)
+    expect(stored).not.toHaveProperty('bundleParts')
+    const [pending] = await store
+      .unannounced('2026-11-30T17:05:00.001Z', 10)
+      .then((items) => items.filter((item) => item.id === 'RX9-0000000000000031'))
+    expect(pending?.bundle === bundle).toBe(true)
   })
 
   it('refuses another message with a Bundle id the sender used before', async () => {

@@ -1,7 +1,14 @@
 import type { EventBridgeEvent } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { deliverMessage, signatureOf, type WebhookRequest } from '../../functions/messages/delivery'
-import { checkMessage, messageIdOf, messageStatusOf, recipientsOf } from '../../functions/messages/messages'
+import {
+  announcePending,
+  checkMessage,
+  messageIdOf,
+  messageStatusOf,
+  recipientsOf,
+  recordResourcesOf,
+} from '../../functions/messages/messages'
 import { FhirError } from '../../functions/shared/errors'
 import type {
   MessageStore,
@@ -165,6 +172,7 @@ function memoryStore(message: StoredMessage, subscriptions: StoredSubscription[]
   return {
     accept: async () => message,
     markAnnounced: async () => {},
+    unannounced: async () => [],
     message: async (id) => (id === message.id ? structuredClone(message) : undefined),
     updateRecipient: async (_id, ods, next) => {
       if (message.recipients[ods]?.status === 'acknowledged' && next.status !== 'acknowledged') return false
@@ -212,6 +220,131 @@ const event = (messageId: string): EventBridgeEvent<string, unknown> =>
       },
     },
   }) as unknown as EventBridgeEvent<string, unknown>
+
+describe('recordResourcesOf', () => {
+  it('keeps every resource but the MessageHeader, documents whole while they fit the record', () => {
+    const resources = example.entry.map((entry) => entry.resource as Record<string, unknown>)
+    expect(recordResourcesOf(resources)).toEqual(resources.slice(1))
+  })
+
+  it("leaves out a large document's bytes, marked data-absent, and keeps everything else", () => {
+    // Prepare
+    const binary = {
+      resourceType: 'Binary',
+      id: 'letter',
+      contentType: 'application/pdf',
+      data: 'A'.repeat(500_000),
+    }
+    const reference = {
+      resourceType: 'DocumentReference',
+      id: 'ref',
+      content: [{ attachment: { contentType: 'application/pdf', data: 'QQ==' } }],
+    }
+    // Act
+    const kept = recordResourcesOf([
+      ...example.entry.map((entry) => entry.resource as Record<string, unknown>),
+      binary,
+      reference,
+    ])
+    // Assess
+    expect(kept).toHaveLength(example.entry.length + 1)
+    const absent = {
+      extension: [
+        { url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unsupported' },
+      ],
+    }
+    expect(kept.at(-2)).toEqual({
+      resourceType: 'Binary',
+      id: 'letter',
+      contentType: 'application/pdf',
+      _data: absent,
+    })
+    expect(kept.at(-1)).toEqual({
+      ...reference,
+      content: [{ attachment: { contentType: 'application/pdf', _data: absent } }],
+    })
+  })
+})
+
+describe('announcePending', () => {
+  it('finishes every message stored before the grace period whose events never left, and only those', async () => {
+    // Prepare: one message stored 2 minutes ago, unannounced (its POST died after storing it)
+    const now = new Date('2026-11-30T17:07:00.000Z')
+    const stranded = storedMessage({ announced: false, acceptedAt: '2026-11-30T17:05:00.000Z' })
+    const asked: string[] = []
+    const announced: string[] = []
+    const written: { recordId: string; resources: number }[] = []
+    const published: { detailType: string; id?: string; data: unknown }[][] = []
+    const messages = {
+      ...memoryStore(stranded, []),
+      unannounced: async (before: string) => {
+        asked.push(before)
+        return announced.includes(stranded.id) ? [] : [structuredClone(stranded)]
+      },
+      markAnnounced: async (id: string) => {
+        announced.push(id)
+      },
+    }
+    // Act
+    const outcome = await announcePending(
+      {
+        messages,
+        records: {
+          write: async (record: { recordId: string; resources: unknown[] }) => {
+            written.push({ recordId: record.recordId, resources: record.resources.length })
+          },
+        } as never,
+        publisher: {
+          publish: async (events: { detailType: string; id?: string; data: unknown }[]) => {
+            published.push(events)
+            return []
+          },
+        } as never,
+        clock: () => now,
+      },
+      60,
+    )
+    // Assess: the record written, both events published with the ids a retry would use, then out of the outbox
+    expect(asked[0]).toBe('2026-11-30T17:06:00.000Z')
+    expect(outcome).toEqual({ announced: 1, failed: 0 })
+    expect(written).toEqual([{ recordId: `message.${stranded.id}`, resources: example.entry.length - 1 }])
+    expect(published).toHaveLength(1)
+    expect(published[0]!.map((event) => [event.detailType, event.id])).toEqual([
+      ['RecordHolderRegistered', `holder.${stranded.id}`],
+      ['DischargeSummaryPublished', `message.${stranded.id}`],
+    ])
+    expect(announced).toEqual([stranded.id])
+  })
+
+  it('leaves a message whose events could not leave in the outbox, for the next sweep', async () => {
+    // Prepare
+    const stranded = storedMessage({ announced: false })
+    const announced: string[] = []
+    // Act
+    const outcome = await announcePending(
+      {
+        messages: {
+          ...memoryStore(stranded, []),
+          unannounced: async () => [structuredClone(stranded)],
+          markAnnounced: async (id: string) => {
+            announced.push(id)
+          },
+        },
+        records: { write: async () => {} } as never,
+        publisher: {
+          publish: async () => {
+            throw new Error('bus unavailable')
+          },
+        } as never,
+        clock: () => new Date(),
+      },
+      60,
+    )
+    // Assess
+    expect(outcome).toEqual({ announced: 0, failed: 1 })
+    expect(announced).toEqual([])
+  })
+})
 
 describe('deliverMessage', () => {
   it('signs the exact body per subscription and sends the message, correlation and attempt headers', async () => {

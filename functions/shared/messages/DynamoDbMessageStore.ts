@@ -21,6 +21,16 @@ const bundleClaimKey = (sender: string, bundleId: string) => ({
   pk: `SENT#${sender}#BUNDLE#${bundleId}`,
   sk: 'CLAIM',
 })
+/** A bundle up to this size stays in the message item (DynamoDB items take at most 400 KB). */
+export const INLINE_BUNDLE_BYTES = 300_000
+/** The size of each part of a larger bundle. */
+const PART_BYTES = 350_000
+const PART_DIGITS = 4
+const partKey = (contentHash: string, index: number) =>
+  `PART#${contentHash.slice(0, 32)}#${String(index).padStart(PART_DIGITS, '0')}`
+
+/** The outbox index's one partition: messages whose events have not left yet (sparse index byOutbox). */
+const OUTBOX_PENDING = 'PENDING'
 const subscriptionKey = (ods: string, id: string) => ({ pk: `SUBSCRIBER#${ods}`, sk: `SUBSCRIPTION#${id}` })
 
 /**
@@ -29,7 +39,11 @@ const subscriptionKey = (ods: string, id: string) => ({ pk: `SUBSCRIBER#${ods}`,
  * - `SENT#<sender>#BUNDLE#<bundle id>` / `CLAIM`: the Bundle id, claimed first for one message id;
  * - `MESSAGE#<id>` / `MESSAGE`: the message, its bundle as sent and each recipient's state (a
  *   message id is derived from the sender and MessageHeader id, so a repeated header is the
- *   same item);
+ *   same item); until its events have left it carries `outbox`, which the sparse index
+ *   `byOutbox` lists by acceptance time (the outbox sweep's query);
+ * - `MESSAGE#<id>` / `PART#<content hash>#<n>`: a bundle above INLINE_BUNDLE_BYTES, in binary
+ *   parts written before the message item (which then carries `bundleParts` instead of the
+ *   bundle), so a message of up to 5 MB needs no other service and reads back byte for byte;
  * - `SUBSCRIBER#<ods>` / `SUBSCRIPTION#<id>`: one Query finds a recipient's subscriptions.
  */
 export class DynamoDbMessageStore implements MessageStore {
@@ -52,11 +66,33 @@ export class DynamoDbMessageStore implements MessageStore {
       if (isConditionFailure(error)) throw new DuplicateMessage('Bundle')
       throw error
     }
+    // A bundle too large for one item goes in parts first; the message item, written last and
+    // conditionally, names them (parts under the content hash: a refused duplicate never overwrites them).
+    const bytes = Buffer.from(message.bundle, 'utf8')
+    const parts: Buffer[] = []
+    if (bytes.length > INLINE_BUNDLE_BYTES)
+      for (let start = 0; start < bytes.length; start += PART_BYTES)
+        parts.push(bytes.subarray(start, start + PART_BYTES))
+    await Promise.all(
+      parts.map((data, index) =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: messageKey(message.id).pk, sk: partKey(message.contentHash, index), data },
+          }),
+        ),
+      ),
+    )
+    const { bundle: _bundle, ...header } = message
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...messageKey(message.id), ...message },
+          Item: {
+            ...messageKey(message.id),
+            ...(parts.length > 0 ? { ...header, bundleParts: parts.length } : message),
+            ...(message.announced ? {} : { outbox: OUTBOX_PENDING }),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
@@ -65,8 +101,11 @@ export class DynamoDbMessageStore implements MessageStore {
       if (!isConditionFailure(error)) throw error
     }
     const stored = await this.message(message.id)
-    // The same message whose acceptance was cut short (a crash before its events left): resumed.
-    if (stored && !stored.announced && stored.contentHash === message.contentHash) return stored
+    // The same message whose acceptance was cut short (a crash before its events left), or the
+    // retry of the same request whose answer was lost: resumed.
+    const sameRequest = message.requestId !== undefined && stored?.requestId === message.requestId
+    if (stored && stored.contentHash === message.contentHash && (!stored.announced || sameRequest))
+      return stored
     throw new DuplicateMessage('MessageHeader')
   }
 
@@ -75,10 +114,30 @@ export class DynamoDbMessageStore implements MessageStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: messageKey(id),
-        UpdateExpression: 'SET announced = :yes',
+        UpdateExpression: 'SET announced = :yes REMOVE outbox',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':yes': true },
       }),
+    )
+  }
+
+  async unannounced(acceptedBefore: string, limit: number): Promise<StoredMessage[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byOutbox',
+        KeyConditionExpression: 'outbox = :pending AND acceptedAt < :before',
+        ExpressionAttributeValues: { ':pending': OUTBOX_PENDING, ':before': acceptedBefore },
+        Limit: limit,
+      }),
+    )
+    return Promise.all(
+      (Items ?? []).map(async ({ pk: _pk, sk: _sk, outbox: _outbox, ...message }) =>
+        // The index holds the message item only: a bundle in parts is read from the table.
+        message.bundleParts
+          ? ((await this.message(message.id as string)) as StoredMessage)
+          : (message as StoredMessage),
+      ),
     )
   }
 
@@ -87,8 +146,28 @@ export class DynamoDbMessageStore implements MessageStore {
       new GetCommand({ TableName: this.tableName, Key: messageKey(id), ConsistentRead: true }),
     )
     if (!Item) return undefined
-    const { pk: _pk, sk: _sk, ...message } = Item
-    return message as StoredMessage
+    const { pk: _pk, sk: _sk, outbox: _outbox, bundleParts, ...message } = Item
+    if (typeof bundleParts !== 'number') return message as StoredMessage
+    // The parts, in order, then decoded once: the exact bytes as sent (a character may span two parts).
+    const prefix = partKey(message.contentHash as string, 0).slice(0, -PART_DIGITS)
+    const parts: Uint8Array[] = []
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': messageKey(id).pk, ':prefix': prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      )
+      for (const item of page.Items ?? []) parts.push(item.data as Uint8Array)
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    if (parts.length !== bundleParts)
+      throw new Error(`message ${id} has ${parts.length} of ${bundleParts} parts`)
+    return { ...message, bundle: Buffer.concat(parts).toString('utf8') } as StoredMessage
   }
 
   async updateRecipient(id: string, ods: string, state: RecipientState): Promise<boolean> {

@@ -35,6 +35,8 @@ export interface StoredMessage {
   bundleId: string
   messageHeaderId: string
   correlationId: string
+  /** The X-Request-ID of the POST that stored it: its retry after a lost answer resumes, even once announced. */
+  requestId?: string
   acceptedAt: string
   /** The Bundle exactly as the sender posted it (what every subscription receives). */
   bundle: string
@@ -72,10 +74,15 @@ export interface MessageStore {
   /**
    * Records a new message: claims its Bundle id for the sender, then writes the message.
    * Throws DuplicateMessage when either id belongs to another message, or to this one once
-   * announced; answers the stored message when an acceptance cut short is resumed.
+   * announced (unless it is the retry of the same request); answers the stored message when
+   * an acceptance cut short (or its lost answer) is resumed. The message waits in the outbox
+   * until markAnnounced.
    */
   accept(message: StoredMessage): Promise<StoredMessage>
+  /** Its events have left: the message leaves the outbox. */
   markAnnounced(id: string): Promise<void>
+  /** The outbox: messages stored before `acceptedBefore` (ISO) whose events have not left, oldest first. */
+  unannounced(acceptedBefore: string, limit: number): Promise<StoredMessage[]>
   message(id: string): Promise<StoredMessage | undefined>
   /**
    * Sets one recipient's state, unless the recipient acknowledged already (a late delivery
