@@ -21,7 +21,14 @@ import type { PatientDirectory } from '../shared/patients/PatientDirectory'
 import type { AuditFacts } from '../shared/ports'
 import { addDays, type Clock, isCalendarDate, ukDate, ukDateTime, ukWallClock } from '../shared/time'
 import { type AppointmentFacts, appointmentFactsOf } from './appointmentRequest'
-import { bookAtPractice, practiceOfId, readAtPractice, updateAtPractice } from './practices'
+import {
+  appointmentPractices,
+  bookAtPractice,
+  practiceOfId,
+  readAtPractice,
+  searchPracticePatientAppointments,
+  updateAtPractice,
+} from './practices'
 import { appointmentResource, etagOf } from './resources'
 
 /** A booking whose AppointmentBooked is not confirmed after this long is announced again by its readers. */
@@ -529,11 +536,25 @@ export async function searchPatientAppointments(
   if (patient.kind !== 'found')
     throw new FhirError('PATIENT_NOT_FOUND', 'No patient with this NHS number in PDS')
   const current = nhsNumberOf(patient.patient)
-  const stored = await deps.book.appointmentsOf(
-    current,
-    ukWallClock(from).toISOString(),
-    new Date(ukWallClock(addDays(to, 1)).getTime() - 1).toISOString(),
-  )
+  // Practices on GP Connect hold their own appointments: asked at once, beside the table.
+  const practices = deps.practices ? appointmentPractices(deps.ics) : []
+  const [stored, fromPractices] = await Promise.all([
+    deps.book.appointmentsOf(
+      current,
+      ukWallClock(from).toISOString(),
+      new Date(ukWallClock(addDays(to, 1)).getTime() - 1).toISOString(),
+    ),
+    practices.length && deps.practices
+      ? searchPracticePatientAppointments(
+          practices,
+          { nhsNumber: current, restricted: isRestricted(patient.patient) },
+          { from, to },
+          caller,
+          baseUrl,
+          { practices: deps.practices, ics: deps.ics },
+        )
+      : Promise.resolve({ appointments: [], warnings: [] }),
+  ])
   // Booked and cancelled copies of one appointment can both be found while a cancellation finishes.
   const byId = new Map<string, StoredAppointment>()
   for (const appointment of stored.filter((candidate) => visibleTo(candidate, caller))) {
@@ -551,8 +572,19 @@ export async function searchPatientAppointments(
       return appointment
     }),
   )
-  visible.sort((a, b) => a.slot.start.localeCompare(b.slot.start) || a.slot.id.localeCompare(b.slot.id))
-  const appointments = visible.map((appointment) => appointmentResource(appointment, caller.organisation))
+  // Merged with the practices' in start order (ties by id, so the order is stable).
+  const appointments = [
+    ...visible.map((appointment) => ({
+      at: Date.parse(appointment.slot.start),
+      resource: appointmentResource(appointment, caller.organisation),
+    })),
+    ...fromPractices.appointments.map(({ appointment }) => ({
+      at: Date.parse(String(appointment.start)),
+      resource: appointment,
+    })),
+  ]
+    .sort((a, b) => a.at - b.at || a.resource.id.localeCompare(b.resource.id))
+    .map(({ resource }) => resource)
   const self = new URL(
     query.patient ? `${baseUrl}/Appointment` : `${baseUrl}/Patient/${nhsNumber}/Appointment`,
   )
@@ -565,13 +597,20 @@ export async function searchPatientAppointments(
       timestamp: ukDateTime(deps.clock()),
       total: appointments.length,
       link: [{ relation: 'self', url: self.toString() }],
-      ...(appointments.length
+      ...(appointments.length || fromPractices.warnings.length
         ? {
-            entry: appointments.map((appointment) => ({
-              fullUrl: `${baseUrl}/Appointment/${appointment.id}`,
-              search: { mode: 'match' as const },
-              resource: appointment,
-            })),
+            entry: [
+              ...appointments.map((appointment) => ({
+                fullUrl: `${baseUrl}/Appointment/${appointment.id}`,
+                search: { mode: 'match' as const },
+                resource: appointment,
+              })),
+              // A practice that did not answer: its appointments are missing, and the search says so.
+              ...fromPractices.warnings.map((resource) => ({
+                search: { mode: 'outcome' as const },
+                resource: resource as { resourceType: string; id: string },
+              })),
+            ],
           }
         : {}),
     },

@@ -47,8 +47,13 @@ export const handler = httpApi(
       const { status, body, location } = await publishSlots(request.body, caller, request, dependencies())
       return { status, body, headers: { Location: `${request.baseUrl}/${location}` } }
     },
-    readSlot: async (request) => {
-      const { slot, etag } = await readSlot(request.pathParameters.id ?? '', dependencies().book)
+    readSlot: async (request, caller) => {
+      const deps = dependencies()
+      const { slot, etag } = await readSlot(
+        request.pathParameters.id ?? '',
+        deps.book,
+        deps.practices ? { ...deps, practices: deps.practices, caller, baseUrl: request.baseUrl } : undefined,
+      )
       return { status: 200, body: slot, headers: { ETag: etag } }
     },
     searchSlots: async (request, caller) => {

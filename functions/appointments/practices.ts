@@ -4,7 +4,7 @@ import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifie
 import type { SpineCodeName } from '../../schemas/fhir/OperationOutcome'
 import { DEFAULT_HOLDER_TIMEOUT_MS, type IcsRuntimeConfig } from '../../schemas/ics-config'
 import { HOLDER_OUTCOME_SYSTEM } from '../record-retrieval/merge'
-import type { PublishedResource, SlotPage } from '../shared/appointments/AppointmentBook'
+import type { PublishedResource, SlotPage, SlotRecord } from '../shared/appointments/AppointmentBook'
 import type {
   AppointmentPractice,
   PracticeAppointments,
@@ -131,11 +131,16 @@ export function practiceError(
   })
 }
 
-/** A warning entry for a slot search: the practice's slots are missing from the answer. */
-function slotWarning(
+/**
+ * A warning entry for a search: the practice's part (`missing`: its free slots, the
+ * patient's appointments there) is not in the answer, shaped as record retrieval's holder
+ * warnings (record-retrieval/merge.ts).
+ */
+function practiceWarning(
   practice: AppointmentPractice,
   ics: IcsRuntimeConfig,
   outcome: PracticeRefusal | PracticeFailure,
+  missing: string,
 ) {
   const name = nameOf(practice.ods, ics)
   const [code, display, detail] =
@@ -161,7 +166,7 @@ function slotWarning(
             { system: ODS_CODE_SYSTEM, code: practice.ods, display: name },
           ],
         },
-        diagnostics: `${practice.ods} (${name}): ${detail}; its free slots are not in this answer`,
+        diagnostics: `${practice.ods} (${name}): ${detail}; ${missing} are not in this answer`,
       },
     ],
   }
@@ -195,7 +200,7 @@ export async function searchPracticeSlots(
   const result: PracticeSlotSearch = { pages: [], resources: [], warnings: [] }
   for (const { practice, answer } of answers) {
     if (answer.kind !== 'answered') {
-      result.warnings.push(slotWarning(practice, deps.ics, answer))
+      result.warnings.push(practiceWarning(practice, deps.ics, answer, 'its free slots'))
       continue
     }
     const slots = answer.slots.filter(
@@ -209,6 +214,86 @@ export async function searchPracticeSlots(
     result.resources.push(...answer.resources)
   }
   return result
+}
+
+/** What the practices asked gave for a patient: their appointments the caller may see, and warnings. */
+export interface PracticePatientSearch {
+  appointments: { appointment: Appointment; version: string }[]
+  warnings: Record<string, unknown>[]
+}
+
+/** The practices on GP Connect Appointment Management among the ICS's members. */
+export function appointmentPractices(ics: IcsRuntimeConfig): AppointmentPractice[] {
+  return ics.members.flatMap((member) => appointmentPracticeOf(member.ods, ics) ?? [])
+}
+
+/**
+ * Asks each practice on GP Connect for the patient's appointments on the days `from` to
+ * `to` (GP Connect Retrieve a patient's appointments), at once, each within the holder
+ * timeout. Only those the caller's organisation booked or the practice is are kept (the
+ * rule for appointments held here), a restricted patient's booker shown to the booker only.
+ * A practice that fails adds a warning, never fails the search.
+ */
+export async function searchPracticePatientAppointments(
+  practices: AppointmentPractice[],
+  patient: { nhsNumber: string; restricted: boolean },
+  days: { from: string; to: string },
+  caller: Caller,
+  baseUrl: string,
+  deps: Pick<PracticeDependencies, 'practices' | 'ics'>,
+): Promise<PracticePatientSearch> {
+  const answers = await Promise.all(
+    practices.map((practice) =>
+      withinTimeout(deps.ics, caller, baseUrl, (context) =>
+        deps.practices.patientAppointments(practice, patient.nhsNumber, days, context),
+      ).then((answer) => ({ practice, answer })),
+    ),
+  )
+  const result: PracticePatientSearch = { appointments: [], warnings: [] }
+  for (const { practice, answer } of answers) {
+    if (answer.kind !== 'answered') {
+      result.warnings.push(practiceWarning(practice, deps.ics, answer, "the patient's appointments there"))
+      continue
+    }
+    for (const { appointment, version } of answer.appointments) {
+      if (caller.organisation !== practice.ods && caller.organisation !== bookingOdsOf(appointment)) continue
+      result.appointments.push({
+        appointment: asSeenBy(appointment, patient.restricted, caller.organisation),
+        version,
+      })
+    }
+  }
+  return result
+}
+
+/** What reading a slot at a practice needs. */
+export interface PracticeSlotRead extends Pick<PracticeDependencies, 'practices' | 'ics' | 'clock'> {
+  practice: AppointmentPractice
+  caller: Caller
+  baseUrl: string
+}
+
+/**
+ * GET /Slot/{id} for a slot at a practice on GP Connect. GP Connect Appointment Management
+ * has no slot read, so the practice's free slots are searched over the widest window it
+ * allows from now (14 days) and the slot found there; a slot no longer free, or further
+ * off, is 404 NO_RECORD_FOUND.
+ */
+export async function readPracticeSlot(id: string, read: PracticeSlotRead): Promise<SlotRecord> {
+  const from = read.clock()
+  // freeSlots asks for slots ending up to 12 hours after `to`, within GP Connect's 14 days.
+  const to = new Date(from.getTime() + 14 * 86_400_000 - 13 * 3_600_000)
+  const answer = await withinTimeout(read.ics, read.caller, read.baseUrl, (context) =>
+    read.practices.freeSlots(read.practice, { from: from.toISOString(), to: to.toISOString() }, context),
+  )
+  if (answer.kind !== 'answered') throw practiceError(answer, read.practice, read.ics, 'the slot search')
+  const slot = answer.slots.find((candidate) => candidate.id === id)
+  if (!slot)
+    throw new FhirError(
+      'NO_RECORD_FOUND',
+      `No free slot with this id at ${read.practice.ods} in the next 14 days (GP Connect offers no slot read: only its free slots can be read)`,
+    )
+  return slot
 }
 
 /** The NHS number a practice's Appointment names its patient by. */

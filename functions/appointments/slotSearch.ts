@@ -20,7 +20,14 @@ import {
   ukOffsetMinutes,
   ukWallClock,
 } from '../shared/time'
-import { appointmentPracticeOf, type PracticeSlotSearch, searchPracticeSlots } from './practices'
+import {
+  appointmentPracticeOf,
+  type PracticeSlotRead,
+  type PracticeSlotSearch,
+  practiceOfId,
+  readPracticeSlot,
+  searchPracticeSlots,
+} from './practices'
 import { organizationResource, slotResource } from './resources'
 
 /** GP Connect: a consumer SHALL request at most a two-week period. */
@@ -384,7 +391,17 @@ async function includedResources(
 }
 
 /** GET /Slot/{id}: one slot as it now is, free or busy. */
-export async function readSlot(id: string, book: AppointmentBook): Promise<{ slot: Slot; etag: string }> {
+export async function readSlot(
+  id: string,
+  book: AppointmentBook,
+  /** Practices on GP Connect, for a slot id of one of theirs, and who asks. */
+  atPractices?: Omit<PracticeSlotRead, 'practice'> & { ics: IcsRuntimeConfig },
+): Promise<{ slot: Slot; etag: string }> {
+  const practice = atPractices && practiceOfId(id, atPractices.ics)
+  if (practice && atPractices) {
+    const slot = await readPracticeSlot(id, { ...atPractices, practice })
+    return { slot: slotResource(slot), etag: `W/"${slot.version}"` }
+  }
   const record = parseSlotId(id) ? await book.slot(id) : undefined
   if (!record) throw new FhirError('NO_RECORD_FOUND', 'No slot with this id')
   return { slot: slotResource(record), etag: `W/"${record.version}"` }

@@ -1,15 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bookAppointment } from '../../functions/appointments/appointments'
+import { bookAppointment, searchPatientAppointments } from '../../functions/appointments/appointments'
 import { appointmentPracticeOf, practiceError } from '../../functions/appointments/practices'
 import { slotResource } from '../../functions/appointments/resources'
-import { searchSlots } from '../../functions/appointments/slotSearch'
+import { readSlot, searchSlots } from '../../functions/appointments/slotSearch'
 import type { AppointmentBook } from '../../functions/shared/appointments/AppointmentBook'
 import type { PracticeAppointments } from '../../functions/shared/appointments/PracticeAppointments'
 import { FhirError } from '../../functions/shared/errors'
 import type { EventPublisher } from '../../functions/shared/events'
 import {
+  patientAppointmentsOf,
+  patientIdOf,
   practiceSlotsOf,
   r4AppointmentOf,
   stu3AppointmentOf,
@@ -292,7 +294,50 @@ function fakePractices(
     },
     read: async () => ({ kind: 'refused', status: 404 }),
     update: async () => ({ kind: 'refused', status: 404 }),
+    async patientAppointments(practice, nhsNumber, _days, context) {
+      calls.push(`appointments ${practice.ods} ${nhsNumber}`)
+      if (behaviour === 'silent') {
+        await never(context.signal).catch(() => undefined)
+        return { kind: 'failed', failure: 'timeout', detail: 'no answer in time' }
+      }
+      if (behaviour === 'failing') return { kind: 'failed', failure: 'error', detail: 'answered 500' }
+      return patientAppointmentsOf(practice.ods, patientAppointmentsAt, '2', nhsNumber)
+    },
   }
+}
+
+/** A GP Connect "Retrieve a patient's appointments" searchset: one booked by NX001, one by RX9. */
+const atPractice = (id: string, start: string, bookingOds: string) => ({
+  resourceType: 'Appointment',
+  id,
+  meta: { versionId: '4', profile: ['https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Appointment-1'] },
+  contained: [
+    {
+      resourceType: 'Organization',
+      id: '1',
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: bookingOds }],
+      name: `Organisation ${bookingOds}`,
+    },
+  ],
+  extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+  status: 'booked',
+  description: 'Review',
+  start,
+  end: start.replace(':00:00', ':10:00'),
+  slot: [{ reference: 'Slot/1584' }],
+  created: '2027-06-01T09:00:00+01:00',
+  participant: [
+    { actor: { reference: 'Patient/2' }, status: 'accepted' },
+    { actor: { reference: 'Location/17' }, status: 'accepted' },
+  ],
+})
+const patientAppointmentsAt = {
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: [
+    { fullUrl: 'Appointment/148', resource: atPractice('148', '2027-06-15T10:00:00+01:00', 'NX001') },
+    { fullUrl: 'Appointment/149', resource: atPractice('149', '2027-06-15T09:00:00+01:00', 'RX9') },
+  ],
 }
 
 const emptyBook = {
@@ -463,5 +508,235 @@ describe('practiceError', () => {
   it('only lists practices whose directory entry names Appointment Management', () => {
     expect(appointmentPracticeOf('Y90001', ics)).toBeUndefined()
     expect(appointmentPracticeOf('Y90002', ics)?.asid).toBe('918999190002')
+  })
+})
+
+describe("patientIdOf and patientAppointmentsOf (GP Connect Find a patient, Retrieve a patient's appointments)", () => {
+  it("finds the provider's logical id of the patient with the NHS number, and null when it does not know them", () => {
+    const found = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Patient',
+            id: '2',
+            identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }],
+          },
+        },
+      ],
+    }
+    expect(patientIdOf(found, '9000000009')).toBe('2')
+    expect(patientIdOf({ resourceType: 'Bundle', type: 'searchset' }, '9000000009')).toBeNull()
+    expect(patientIdOf(found, '9000000017')).toBeNull()
+    expect(patientIdOf({ resourceType: 'OperationOutcome' }, '9000000009')).toMatchObject({
+      kind: 'failed',
+      failure: 'invalid',
+    })
+  })
+
+  it('maps the appointments to valid R4 with ICS ids, naming the patient by NHS number, with their versions', () => {
+    const answer = patientAppointmentsOf('Y90002', patientAppointmentsAt, '2', '9000000009')
+    if (answer.kind !== 'answered') throw new Error('expected appointments')
+    expect(answer.appointments.map(({ appointment, version }) => [appointment.id, version])).toEqual([
+      ['Y90002.148', '4'],
+      ['Y90002.149', '4'],
+    ])
+    expect(answer.appointments[0]!.appointment).toMatchObject({
+      slot: [{ reference: 'Slot/Y90002.1584' }],
+      participant: [
+        { actor: { reference: 'Patient/9000000009' } },
+        { actor: { reference: 'Location/Y90002.17' } },
+      ],
+    })
+    for (const { appointment } of answer.appointments) expect(fhirR4SchemaErrors(appointment)).toEqual([])
+    expect(patientAppointmentsOf('Y90002', { resourceType: 'Patient' }, '2', '9000000009')).toMatchObject({
+      kind: 'failed',
+    })
+  })
+
+  it.skipIf(!haveExamples)(
+    "maps GP Connect's published Find a patient and Retrieve answers (../shared)",
+    () => {
+      const found = JSON.parse(
+        readFileSync(join(EXAMPLES, '../foundations/find_patient_response_example.json'), 'utf8'),
+      ) as unknown
+      expect(patientIdOf(found, '9476719931')).toBe('2')
+      const answer = patientAppointmentsOf(
+        'Y90002',
+        example('retrieve_patients_appts_response_example.json'),
+        '2',
+        '9476719931',
+      )
+      if (answer.kind !== 'answered') throw new Error('expected appointments')
+      expect(answer.appointments.length).toBeGreaterThan(0)
+      for (const { appointment } of answer.appointments) {
+        expect(appointment.id.startsWith('Y90002.')).toBe(true)
+        expect(JSON.stringify(appointment.participant)).toContain('Patient/9476719931')
+        expect(fhirR4SchemaErrors(appointment)).toEqual([])
+      }
+    },
+  )
+})
+
+describe('searchPatientAppointments with a practice on GP Connect', () => {
+  const nhsNumber = '9000000009'
+  const patients = {
+    read: async () => ({
+      kind: 'found',
+      patient: {
+        resourceType: 'Patient',
+        id: nhsNumber,
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+      },
+    }),
+  } as unknown as PatientDirectory
+  /** One appointment held here, at Y90001 on 15 June 2027 at 09:30 BST, booked by NX001. */
+  const held = {
+    slot: {
+      id: 'Y90001.gp.202706150830',
+      hostOds: 'Y90001',
+      scheduleId: 'Y90001.gp',
+      start: '2027-06-15T08:30:00.000Z',
+      end: '2027-06-15T08:40:00.000Z',
+      serviceType: 'General GP Appointment',
+      locationId: 'Y90001.surgery',
+      status: 'busy',
+      bookings: 1,
+      version: 2,
+      publishedAt: '2027-06-01T00:00:00.000Z',
+    },
+    booking: {
+      n: 1,
+      requestId: 'r',
+      bookingOrganisation: { ods: 'NX001', name: 'Demo Urgent Care', telephone: '0300 303 5678' },
+      nhsNumber,
+      restricted: false,
+      description: 'Review',
+      created: '2027-06-01T00:00:00.000Z',
+      lastUpdated: '2027-06-01T00:00:00.000Z',
+      version: 1,
+      announced: true,
+    },
+    onSlot: true,
+  }
+  const deps = (practices: PracticeAppointments) => ({
+    book: { appointmentsOf: async () => [held] } as unknown as AppointmentBook,
+    publisher: { publish: async () => undefined } as unknown as EventPublisher,
+    clock: () => new Date('2027-06-14T12:00:00Z'),
+    ics,
+    patients,
+    practices,
+  })
+  const query = { start: ['ge2027-06-15', 'le2027-06-16'] }
+  const search = (practices: PracticeAppointments) =>
+    searchPatientAppointments(
+      nhsNumber,
+      query,
+      'https://api.example',
+      caller,
+      { requestId: 'r', correlationId: 'c' },
+      deps(practices),
+    )
+
+  it("merges the practice's appointments the caller booked with those held here, in start order", async () => {
+    // Prepare
+    const practices = fakePractices('normal')
+    // Act
+    const { bundle, audit } = await search(practices)
+    // Assess: RX9's booking at the practice is not NX001's to see
+    expect(practices.calls).toEqual([`appointments Y90002 ${nhsNumber}`])
+    expect(bundle.total).toBe(2)
+    expect(
+      bundle.entry?.map(
+        (entry) => `${entry.search?.mode} ${(entry.resource as unknown as { id: string }).id}`,
+      ),
+    ).toEqual(['match Y90001.gp.202706150830.1', 'match Y90002.148'])
+    expect(bundle.entry?.[1]?.fullUrl).toBe('https://api.example/Appointment/Y90002.148')
+    expect(audit[0]?.entities).toEqual([
+      `Patient/${nhsNumber}`,
+      'Appointment/Y90001.gp.202706150830.1',
+      'Appointment/Y90002.148',
+    ])
+  })
+
+  it('shows the host practice every appointment it holds for the patient', async () => {
+    const { bundle } = await searchPatientAppointments(
+      nhsNumber,
+      query,
+      'https://api.example',
+      { ...caller, organisation: 'Y90002' } as Caller,
+      { requestId: 'r', correlationId: 'c' },
+      deps(fakePractices('normal')),
+    )
+    expect(bundle.entry?.map((entry) => (entry.resource as unknown as { id: string }).id)).toEqual([
+      'Y90002.149',
+      'Y90002.148',
+    ])
+  })
+
+  it('answers what is held here with an OperationOutcome warning, within the holder timeout, when the practice does not answer', async () => {
+    // Act
+    const started = Date.now()
+    const { bundle } = await search(fakePractices('silent'))
+    // Assess
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(bundle.total).toBe(1)
+    expect(bundle.entry?.map((entry) => entry.search?.mode)).toEqual(['match', 'outcome'])
+    expect(bundle.entry?.[1]?.resource).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'warning',
+          code: 'timeout',
+          details: { coding: expect.arrayContaining([expect.objectContaining({ code: 'Y90002' })]) },
+        },
+      ],
+    })
+    expect(JSON.stringify(bundle.entry?.[1]?.resource)).not.toContain(nhsNumber)
+  })
+
+  it('warns the same way when the practice fails', async () => {
+    const { bundle } = await search(fakePractices('failing'))
+    expect(bundle.entry?.map((entry) => entry.search?.mode)).toEqual(['match', 'outcome'])
+    expect(bundle.entry?.[1]?.resource).toMatchObject({
+      issue: [{ severity: 'warning', code: 'incomplete' }],
+    })
+  })
+})
+
+describe('readSlot at a practice on GP Connect', () => {
+  const read = (practices: PracticeAppointments) => ({
+    practices,
+    ics,
+    clock: () => new Date('2027-06-14T12:00:00Z'),
+    caller,
+    baseUrl: 'https://api.example',
+  })
+
+  it("reads the slot from the practice's free slots (GP Connect has no slot read)", async () => {
+    // Prepare
+    const practices = fakePractices('normal')
+    // Act
+    const { slot, etag } = await readSlot('Y90002.1584', emptyBook, read(practices))
+    // Assess
+    expect(practices.calls).toEqual(['slots Y90002'])
+    expect(slot).toMatchObject({ resourceType: 'Slot', id: 'Y90002.1584', status: 'free' })
+    expect(etag).toMatch(/^W\/"\d+"$/)
+    expect(fhirR4SchemaErrors(slot)).toEqual([])
+  })
+
+  it('answers 404 NO_RECORD_FOUND for a slot the practice does not offer free', async () => {
+    const error = await readSlot('Y90002.9999', emptyBook, read(fakePractices('normal'))).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({ code: 'NO_RECORD_FOUND', status: 404 })
+  })
+
+  it('answers 504, within the holder timeout, when the practice does not answer', async () => {
+    const error = await readSlot('Y90002.1584', emptyBook, read(fakePractices('silent'))).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 504 })
   })
 })

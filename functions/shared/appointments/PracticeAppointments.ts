@@ -45,6 +45,12 @@ export interface PracticeAppointment {
   version: string
 }
 
+/** A patient's appointments at a practice (GP Connect Retrieve a patient's appointments), each as read. */
+export interface PracticePatientAppointments {
+  kind: 'answered'
+  appointments: { appointment: Appointment; version: string }[]
+}
+
 /**
  * Appointments held by the practice itself (GP Connect Appointment Management): the stack
  * passes searches, bookings, reads, amendments and cancellations through. Ids in and out are
@@ -67,6 +73,17 @@ export interface PracticeAppointments {
     id: string,
     context: PracticeContext,
   ): Promise<PracticeAppointment | PracticeRefusal | PracticeFailure>
+  /**
+   * The patient's appointments starting on the days `from` to `to` (UK dates), cancelled ones
+   * included, whoever booked them; none when the practice does not know the patient. Their
+   * patient participant is `Patient/<NHS number>`.
+   */
+  patientAppointments(
+    practice: AppointmentPractice,
+    nhsNumber: string,
+    days: { from: string; to: string },
+    context: PracticeContext,
+  ): Promise<PracticePatientAppointments | PracticeRefusal | PracticeFailure>
   /** Amend (status booked) or cancel (status cancelled) with If-Match naming `version`. */
   update(
     practice: AppointmentPractice,

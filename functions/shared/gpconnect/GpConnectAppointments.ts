@@ -1,5 +1,6 @@
 import type { Appointment } from '../../../schemas/fhir/Appointment'
 import { CANCELLATION_REASON_URL } from '../../../schemas/fhir/Appointment'
+import { NHS_NUMBER_SYSTEM } from '../../../schemas/fhir/identifiers'
 import {
   DELIVERY_CHANNEL_URL,
   DELIVERY_CHANNELS,
@@ -12,6 +13,7 @@ import type {
   PracticeAppointments,
   PracticeContext,
   PracticeFailure,
+  PracticePatientAppointments,
   PracticeRefusal,
   PracticeSlots,
 } from '../appointments/PracticeAppointments'
@@ -34,6 +36,9 @@ export const APPOINTMENT_INTERACTIONS = {
   read: 'urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1',
   amend: 'urn:nhs:names:services:gpconnect:fhir:rest:update:appointment-1',
   cancel: 'urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1',
+  patientAppointments: 'urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1',
+  /** GP Connect Foundations "Find a patient": the provider's logical id of an NHS number. */
+  findPatient: 'urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1',
 } as const
 
 const HOUR_MS = 3_600_000
@@ -115,6 +120,65 @@ export function r4AppointmentOf(ods: string, stu3: unknown): Appointment | undef
       isObject(participant) ? { ...participant, actor: rereference(participant.actor, ics) } : participant,
     ),
   } as Appointment
+}
+
+/**
+ * The provider's logical id of the patient with `nhsNumber`, from a GP Connect "Find a
+ * patient" searchset (GET /Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<nhs>):
+ * null when the practice does not know them (an empty searchset), a failure when the answer
+ * is no searchset.
+ */
+export function patientIdOf(bundle: unknown, nhsNumber: string): string | null | PracticeFailure {
+  if (!isObject(bundle) || bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset')
+    return {
+      kind: 'failed',
+      failure: 'invalid',
+      detail: 'the patient search answer is not a FHIR searchset Bundle',
+    }
+  const found = entriesOf(bundle)
+    .filter(isObject)
+    .find(
+      (resource) =>
+        resource.resourceType === 'Patient' &&
+        typeof resource.id === 'string' &&
+        asArray(resource.identifier).some(
+          (identifier) =>
+            isObject(identifier) && identifier.system === NHS_NUMBER_SYSTEM && identifier.value === nhsNumber,
+        ),
+    )
+  return found ? String(found.id) : null
+}
+
+/**
+ * A GP Connect "Retrieve a patient's appointments" searchset (STU3) as R4 appointments with
+ * ICS ids, each with its version (meta.versionId). The provider names the patient by its
+ * logical id (`Patient/<patientId>`): that becomes `Patient/<NHS number>`, as everywhere here.
+ */
+export function patientAppointmentsOf(
+  ods: string,
+  bundle: unknown,
+  patientId: string,
+  nhsNumber: string,
+): PracticePatientAppointments | PracticeFailure {
+  if (!isObject(bundle) || bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset')
+    return {
+      kind: 'failed',
+      failure: 'invalid',
+      detail: 'the appointments answer is not a FHIR searchset Bundle',
+    }
+  const appointments: PracticePatientAppointments['appointments'] = []
+  for (const resource of entriesOf(bundle)) {
+    const appointment = r4AppointmentOf(ods, resource)
+    if (!appointment) continue
+    const participant = appointment.participant.map((one) => {
+      const reference = (one.actor as { reference?: string } | undefined)?.reference
+      return reference === `Patient/${r4Id(patientId)}`
+        ? { ...one, actor: { reference: `Patient/${nhsNumber}` } }
+        : one
+    })
+    appointments.push({ appointment: { ...appointment, participant }, version: appointment.meta.versionId })
+  }
+  return { kind: 'answered', appointments }
 }
 
 const idOf = (reference: unknown, type: string) => {
@@ -347,6 +411,39 @@ export class GpConnectAppointments implements PracticeAppointments {
       requestedScope: 'patient/*.read',
     })
     return 'kind' in answer ? answer : this.appointmentAnswer(practice, answer, 200)
+  }
+
+  async patientAppointments(
+    practice: AppointmentPractice,
+    nhsNumber: string,
+    days: { from: string; to: string },
+    context: PracticeContext,
+  ): Promise<PracticePatientAppointments | PracticeRefusal | PracticeFailure> {
+    // GP Connect: the consumer resolves the provider's logical id of the patient first.
+    const found = await this.call(practice, context, {
+      interactionId: APPOINTMENT_INTERACTIONS.findPatient,
+      method: 'GET',
+      path: `/Patient?${new URLSearchParams({ identifier: `${NHS_NUMBER_SYSTEM}|${nhsNumber}` }).toString()}`,
+      requestedScope: 'patient/*.read',
+    })
+    if ('kind' in found) return found
+    if (found.status !== 200) return GpConnectAppointments.unsuccessful(found.status, found.json)
+    const patientId = patientIdOf(found.json, nhsNumber)
+    if (patientId === null) return { kind: 'answered', appointments: [] }
+    if (typeof patientId !== 'string') return patientId
+    const query = new URLSearchParams([
+      ['start', `ge${days.from}`],
+      ['start', `le${days.to}`],
+    ])
+    const answer = await this.call(practice, context, {
+      interactionId: APPOINTMENT_INTERACTIONS.patientAppointments,
+      method: 'GET',
+      path: `/Patient/${encodeURIComponent(patientId)}/Appointment?${query.toString()}`,
+      requestedScope: 'patient/*.read',
+    })
+    if ('kind' in answer) return answer
+    if (answer.status !== 200) return GpConnectAppointments.unsuccessful(answer.status, answer.json)
+    return patientAppointmentsOf(practice.ods, answer.json, patientId, nhsNumber)
   }
 
   async update(
