@@ -47,7 +47,13 @@ let practice: string
 let stranger: string
 const pool: Slot[] = []
 const locationOf = new Map<string, string>()
-const [indexedPatient, patientB, patientC] = testRangeNhsNumbers(100).slice(41, 44)
+const [indexedPatient, patientB, patientC, patientD, patientE] = testRangeNhsNumbers(100).slice(41, 46) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+]
 const today = () => ukDate(new Date())
 
 const codeOf = (body: unknown) =>
@@ -100,12 +106,15 @@ function appointmentFor(slot: Slot, patient: string = DEMO_PATIENTS.registered, 
   }
 }
 
-async function book(body: unknown, token = booker) {
+async function book(body: unknown, token = booker, requestId?: string) {
   const started = Date.now()
   const response = await running.request('/Appointment', {
     method: 'POST',
     token,
-    headers: { 'Content-Type': 'application/fhir+json' },
+    headers: {
+      'Content-Type': 'application/fhir+json',
+      ...(requestId ? { 'X-Request-ID': requestId } : {}),
+    },
     body: JSON.stringify(body),
   })
   return {
@@ -367,5 +376,164 @@ describe('Booking, reading, amending and cancelling at a practice on GP Connect'
     expect((await read(booked.body.id, bookerToken)).body.contained?.[0]).toMatchObject({
       identifier: [{ value: 'Y90001' }],
     })
+  })
+})
+
+describe("GET /Patient/{nhs}/Appointment with a practice on GP Connect (Retrieve a patient's appointments)", () => {
+  /** Free slots held in the stack at Demo Surgery North (Y90001), from tomorrow on. */
+  const heldPool: Slot[] = []
+  const range = () => `start=ge${today()}&start=le${addDays(today(), 14)}`
+  const patientAppointments = async (nhsNumber: string, token = booker) => {
+    const started = Date.now()
+    const response = await running.request(`/Patient/${nhsNumber}/Appointment?${range()}`, { token })
+    return {
+      status: response.status,
+      body: (await response.json()) as SearchBundle,
+      ms: Date.now() - started,
+    }
+  }
+  const matched = (body: SearchBundle) =>
+    (body.entry ?? [])
+      .filter((entry) => entry.search.mode === 'match')
+      .map((entry) => entry.resource as Appointment)
+
+  beforeAll(async () => {
+    const { body } = await searchSlots(
+      `status=free&start=ge${today()}&end=le${addDays(today(), 14)}&organization=Y90001&_include=Slot:schedule&_include:recurse=Schedule:actor:Location`,
+    )
+    const tomorrow = ukWallClock(addDays(today(), 1)).getTime()
+    for (const entry of body.entry ?? []) {
+      const resource = entry.resource
+      if (resource.resourceType === 'Schedule') {
+        const actors = resource.actor as { reference: string }[]
+        const location = actors.find((actor) => actor.reference.startsWith('Location/'))!.reference
+        locationOf.set(`Schedule/${resource.id}`, location.slice('Location/'.length))
+      }
+      if (resource.resourceType === 'Slot' && Date.parse((resource as Slot).start) >= tomorrow)
+        heldPool.push(resource as Slot)
+    }
+  }, 60_000)
+
+  it("merges the patient's appointments at the practice with those held here, in start order, as each caller may see them", async () => {
+    // Prepare: NX001 books the patient at the practice and at Y90001; RX9 books them at the practice too
+    const atPractice = await book(appointmentFor(takeSlot(), patientD))
+    const held = await book(appointmentFor(heldPool.shift()!, patientD))
+    const byStranger = await book(appointmentFor(takeSlot(), patientD, 'RX9'), stranger)
+    for (const booked of [atPractice, held, byStranger])
+      expect(booked.status, JSON.stringify(booked.body)).toBe(201)
+
+    // Act
+    const asBooker = await patientAppointments(patientD)
+
+    // Assess: NX001 sees what it booked, both places, in start order; not RX9's booking
+    expect(asBooker.status).toBe(200)
+    const ids = matched(asBooker.body).map((appointment) => appointment.id)
+    expect(new Set(ids)).toEqual(new Set([atPractice.body.id, held.body.id]))
+    const starts = matched(asBooker.body).map((appointment) => Date.parse(appointment.start))
+    expect(starts).toEqual([...starts].sort((a, b) => a - b))
+    const fromPractice = matched(asBooker.body).find((appointment) => appointment.id === atPractice.body.id)!
+    expect(fromPractice).toMatchObject({
+      status: 'booked',
+      slot: atPractice.body.slot,
+      start: atPractice.body.start,
+    })
+    expect(fromPractice.participant.map((participant) => participant.actor.reference)).toContain(
+      `Patient/${patientD}`,
+    )
+    // The practice sees every appointment it hosts, and not Y90001's; RX9 only its own
+    expect(new Set(matched((await patientAppointments(patientD, practice)).body).map((a) => a.id))).toEqual(
+      new Set([atPractice.body.id, byStranger.body.id]),
+    )
+    expect(matched((await patientAppointments(patientD, stranger)).body).map((a) => a.id)).toEqual([
+      byStranger.body.id,
+    ])
+    // Asked as GP Connect says: Find a patient by NHS number, then the appointments of its logical id
+    const calls = await seenByPractice()
+    const find = calls.findLast((call) => call.path === '/Patient')!
+    expect(find.headers['ssp-interactionid']).toBe(
+      'urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1',
+    )
+    const retrieve = calls.findLast((call) => /^\/Patient\/[^/]+\/Appointment$/.test(call.path))!
+    expect(retrieve.headers['ssp-interactionid']).toBe(
+      'urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1',
+    )
+    expect(retrieve.path).not.toContain(patientD)
+  })
+
+  it('answers 200 with the appointments held here and an OperationOutcome warning when the practice does not answer in time', async () => {
+    // Prepare
+    const held = await book(appointmentFor(heldPool.shift()!, patientE))
+    expect(held.status).toBe(201)
+    await behave({ mode: 'slow', delayMs: 10_000 })
+    // Act
+    const { status, body, ms } = await patientAppointments(patientE)
+    // Assess
+    expect(status).toBe(200)
+    expect(ms).toBeLessThan(HOLDER_TIMEOUT_MS + 1_500)
+    expect(matched(body).map((appointment) => appointment.id)).toEqual([held.body.id])
+    const outcome = (body.entry ?? []).find((entry) => entry.search.mode === 'outcome')?.resource
+    expect(outcome).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'warning',
+          code: 'timeout',
+          details: { coding: expect.arrayContaining([expect.objectContaining({ code: PRACTICE })]) },
+        },
+      ],
+    })
+    expect(JSON.stringify(outcome)).not.toContain(patientE)
+  })
+
+  it('warns, and answers 200, when the practice fails', async () => {
+    await behave({ mode: 'failing' })
+    const { status, body } = await patientAppointments(patientE)
+    expect(status).toBe(200)
+    expect((body.entry ?? []).map((entry) => entry.search.mode)).toEqual(['match', 'outcome'])
+  })
+})
+
+describe('Retries and slot reads at a practice on GP Connect', () => {
+  it('replays the original 201 for a retried booking (same X-Request-ID) without asking the practice again', async () => {
+    // Prepare
+    const body = appointmentFor(takeSlot(), patientE)
+    const requestId = crypto.randomUUID()
+    const creates = async () =>
+      (await seenByPractice()).filter(
+        (call) =>
+          call.headers['ssp-interactionid'] ===
+          'urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1',
+      ).length
+    const before = await creates()
+    // Act
+    const first = await book(body, booker, requestId)
+    const retry = await book(body, booker, requestId)
+    // Assess
+    expect(first.status, JSON.stringify(first.body)).toBe(201)
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201)
+    expect(retry.body.id).toBe(first.body.id)
+    expect(retry.headers.get('etag')).toBe(first.headers.get('etag'))
+    expect(retry.headers.get('location')).toBe(first.headers.get('location'))
+    expect((await creates()) - before).toBe(1)
+  })
+
+  it('reads a free slot at the practice with GET /Slot/{id}, and answers 404 once it is booked', async () => {
+    // Prepare
+    const slot = takeSlot()
+    // Act
+    const response = await running.request(`/Slot/${slot.id}`, { token: booker })
+    // Assess
+    expect(response.status).toBe(200)
+    expect(response.headers.get('etag')).toMatch(/^W\/"\d+"$/)
+    expect(await response.json()).toMatchObject({
+      resourceType: 'Slot',
+      id: slot.id,
+      status: 'free',
+      start: slot.start,
+    })
+    expect((await book(appointmentFor(slot, patientE))).status).toBe(201)
+    const gone = await running.request(`/Slot/${slot.id}`, { token: booker })
+    expect(gone.status).toBe(404)
+    expect(codeOf(await gone.json())).toBe('NO_RECORD_FOUND')
   })
 })

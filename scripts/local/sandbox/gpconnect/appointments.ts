@@ -14,6 +14,7 @@ import {
   MAX_DESCRIPTION,
 } from '../../../../schemas/fhir/Appointment'
 import { DEMO_SLOT_PUBLISHERS, demoSlotPublication } from '../../../seed/demoSlots'
+import { sandboxPatientId } from './patients'
 import type { InteractionRequest, SandboxAnswer, SandboxInteraction, SandboxProvider } from './provider'
 import { organization, SYNTHETIC_TAG } from './stu3'
 
@@ -355,6 +356,81 @@ function update(cancel: boolean): SandboxInteraction {
   }
 }
 
+/** One `start` bound of Retrieve a patient's appointments: `ge`/`le` and a date, no time (GP Connect). */
+function dayBound(values: string[], prefix: 'ge' | 'le'): string | undefined {
+  const matching = values.filter((value) => value.startsWith(prefix)).map((value) => value.slice(2))
+  return matching.length === 1 && isCalendarDate(matching[0]!) ? matching[0] : undefined
+}
+
+/**
+ * GP Connect Retrieve a patient's appointments: GET /Patient/[id]/Appointment with
+ * start=ge<date>&start=le<date> (dates only, no part in the past: 422 INVALID_PARAMETER),
+ * every appointment of the patient starting on those days, cancelled ones included, whoever
+ * booked it. `[id]` is the practice's logical id (Find a patient); this stack books by
+ * NHS number, so an appointment's patient is either.
+ */
+const retrievePatientAppointments: SandboxInteraction = {
+  method: 'GET',
+  path: /^\/Patient\/[^/]+\/Appointment$/,
+  interactionId: APPOINTMENT_INTERACTIONS.patientAppointments,
+  async handle({ provider, path, query, now }: InteractionRequest) {
+    const patientId = decodeURIComponent(path.split('/')[2]!)
+    const starts = query.getAll('start')
+    const from = dayBound(starts, 'ge')
+    const to = dayBound(starts, 'le')
+    if (starts.length !== 2 || !from || !to)
+      return provider.outcome(
+        422,
+        'INVALID_PARAMETER',
+        'Invalid parameter',
+        'Send start twice, as start=ge<yyyy-mm-dd> and start=le<yyyy-mm-dd>, dates without a time',
+      )
+    if (from < ukDate(now))
+      return provider.outcome(
+        422,
+        'INVALID_PARAMETER',
+        'Invalid parameter',
+        'The search range cannot include days in the past: appointments can be retrieved from today on',
+      )
+    if (to < from)
+      return provider.outcome(
+        422,
+        'INVALID_PARAMETER',
+        'Invalid parameter',
+        'The search range ends before it starts',
+      )
+    const isThePatient = (reference: string | undefined) => {
+      const id = reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined
+      return (
+        id !== undefined &&
+        (id === patientId || (/^\d{10}$/.test(id) && sandboxPatientId(provider, id) === patientId))
+      )
+    }
+    const matches = [...stateOf(provider).appointments.values()]
+      .map(({ resource }) => resource)
+      .filter((resource) => {
+        const day = ukDate(parseUkDateTime(String(resource.start))!)
+        const participants = (resource.participant as { actor?: { reference?: string } }[] | undefined) ?? []
+        return day >= from && day <= to && participants.some((one) => isThePatient(one.actor?.reference))
+      })
+      .sort(
+        (a, b) => parseUkDateTime(String(a.start))!.getTime() - parseUkDateTime(String(b.start))!.getTime(),
+      )
+    return {
+      status: 200,
+      body: {
+        resourceType: 'Bundle',
+        meta: { lastUpdated: ukDateTime(now) },
+        type: 'searchset',
+        entry: matches.map((resource) => ({
+          fullUrl: `${provider.serviceRoot}/Appointment/${resource.id}`,
+          resource,
+        })),
+      },
+    }
+  },
+}
+
 /** Appointment Management's interactions, for SANDBOX_INTERACTIONS. */
 export const appointmentInteractions: readonly SandboxInteraction[] = [
   searchSlots,
@@ -362,4 +438,5 @@ export const appointmentInteractions: readonly SandboxInteraction[] = [
   read,
   update(false),
   update(true),
+  retrievePatientAppointments,
 ]
