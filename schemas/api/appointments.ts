@@ -23,9 +23,10 @@ const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code'
 const DATE_OR_UK_TIME = '^(ge|le)\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?\\+0[01]:00)?$'
 
 const appointmentId: ParameterDoc = {
-  description: 'Appointment id, `<slot id>.<n>`: the n-th booking of the slot (the `Location` of a booking)',
+  description:
+    "Appointment id, `<slot id>.<n>`: the n-th booking of the slot (the `Location` of a booking); at a practice on GP Connect, `<ODS>.<practice's id>`",
   required: true,
-  schema: { type: 'string', pattern: '^[A-Z0-9]{3,6}\\.[A-Za-z0-9-]{1,32}\\.\\d{12}\\.\\d{1,5}$' },
+  schema: { type: 'string', pattern: '^[A-Z0-9]{3,6}\\.[A-Za-z0-9.-]{1,64}$' },
   example: 'Y90001.example.209901050900.1',
 }
 const appointmentStart: ParameterDoc = {
@@ -183,9 +184,10 @@ export const appointmentsApi: OperationDocs<
   readSlot: {
     parameters: {
       id: {
-        description: 'Slot id, `<ODS>.<schedule>.<start, UTC yyyymmddhhmm>`',
+        description:
+          "Slot id, `<ODS>.<schedule>.<start, UTC yyyymmddhhmm>`; at a practice on GP Connect, `<ODS>.<practice's id>` (found among its free slots)",
         required: true,
-        schema: { type: 'string', pattern: '^[A-Z0-9]{3,6}\\.[A-Za-z0-9-]{1,32}\\.\\d{12}$' },
+        schema: { type: 'string', pattern: '^[A-Z0-9]{3,6}\\.[A-Za-z0-9.-]{1,64}$' },
         example: 'Y90001.example.209901051000',
       },
     },
@@ -284,7 +286,8 @@ export const appointmentsApi: OperationDocs<
     exampleQuery: `patient=Patient/9990000026&start=ge${DAY}&start=le${DAY}`,
     response: {
       status: 200,
-      description: 'A searchset Bundle of Appointments in start order',
+      description:
+        'A searchset Bundle of Appointments in start order, those at practices on GP Connect included; a practice that did not answer adds an OperationOutcome warning entry (search.mode outcome)',
       schema: Bundle,
       example: searchAppointmentsExample,
     },
@@ -304,7 +307,8 @@ export const appointmentsApi: OperationDocs<
     },
     response: {
       status: 200,
-      description: 'A searchset Bundle of Appointments in start order',
+      description:
+        'A searchset Bundle of Appointments in start order, those at practices on GP Connect included; a practice that did not answer adds an OperationOutcome warning entry (search.mode outcome)',
       schema: Bundle,
       example: searchPatientAppointmentsExample,
     },
