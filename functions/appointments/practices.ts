@@ -7,6 +7,7 @@ import { HOLDER_OUTCOME_SYSTEM } from '../record-retrieval/merge'
 import type { PublishedResource, SlotPage, SlotRecord } from '../shared/appointments/AppointmentBook'
 import type {
   AppointmentPractice,
+  PracticeAppointment,
   PracticeAppointments,
   PracticeContext,
   PracticeFailure,
@@ -18,7 +19,7 @@ import { isRestricted } from '../shared/patients/confidentiality'
 import { nhsNumberOf } from '../shared/patients/PatientCache'
 import type { PatientDirectory } from '../shared/patients/PatientDirectory'
 import type { AuditFacts } from '../shared/ports'
-import { type Clock, ukDateTime } from '../shared/time'
+import { type Clock, ukDate, ukDateTime } from '../shared/time'
 import type { AppointmentFacts } from './appointmentRequest'
 import { BOOKING_ORGANISATION_ID, etagOf } from './resources'
 
@@ -329,8 +330,16 @@ const referenceIds = (appointment: Appointment, type: string) =>
     .filter((reference) => reference.startsWith(`${type}/`))
     .map((reference) => reference.slice(type.length + 1))
 
-/** An appointment at a practice as `viewerOds` may see it: a restricted patient's booker only to the booker. */
-function asSeenBy(appointment: Appointment, restricted: boolean, viewerOds: string): Appointment {
+/**
+ * An appointment at a practice as `viewerOds` may see it: without this stack's booking
+ * request identifier (it names the booker), and a restricted patient's booker only to the booker.
+ */
+function asSeenBy(withKey: Appointment, restricted: boolean, viewerOds: string): Appointment {
+  const { identifier, ...unidentified } = withKey
+  const identifiers = (identifier ?? []).filter((one) => one.system !== BOOKING_REQUEST_SYSTEM)
+  const appointment: Appointment = identifiers.length
+    ? { ...unidentified, identifier: identifiers }
+    : unidentified
   if (!restricted || bookingOdsOf(appointment) === viewerOds) return appointment
   const { contained, extension, ...rest } = appointment
   const others = (extension ?? []).filter((candidate) => candidate.url !== BOOKING_ORGANISATION_URL)
@@ -418,9 +427,20 @@ export async function bookAtPractice(
             ? { ...participant, actor: { reference: `Patient/${nhsNumber}` } }
             : participant,
         )
-  const answer = await withinTimeout(deps.ics, caller, context.baseUrl ?? '', (practiceContext) =>
+  // The request's key goes with the booking, so a retry can find what a lost answer booked.
+  const key = { system: BOOKING_REQUEST_SYSTEM, value: `${caller.organisation}|${context.requestId}` }
+  appointment.identifier = [
+    ...(Array.isArray(appointment.identifier) ? appointment.identifier : []).filter(
+      (identifier) => (identifier as { system?: unknown } | null)?.system !== BOOKING_REQUEST_SYSTEM,
+    ),
+    key,
+  ]
+  let answer = await withinTimeout(deps.ics, caller, context.baseUrl ?? '', (practiceContext) =>
     deps.practices.book(practice, appointment, practiceContext),
   )
+  if (answer.kind === 'refused' && answer.status === 409) {
+    answer = (await bookedBefore(practice, { nhsNumber, key, request }, caller, context, deps)) ?? answer
+  }
   if (answer.kind !== 'answered') throw practiceError(answer, practice, deps.ics, 'the booking')
   const booked = answer.appointment
   await deps.publisher.publish(
@@ -436,6 +456,40 @@ export async function bookAtPractice(
     context,
   )
   return answerOf(booked, answer.version, nhsNumber, restricted, caller, 'C')
+}
+
+/** Our identifier of a booking request at a practice: `<booking ODS>|<X-Request-ID>`. */
+export const BOOKING_REQUEST_SYSTEM = 'https://fhir.joinup.example/Id/booking-request'
+
+/**
+ * The appointment an earlier attempt of this very request booked at the practice (its
+ * answer lost to a timeout or a crash), found among the patient's appointments there on the
+ * slot's day by the request's identifier: a retry then gets it, as a retry of a booking held
+ * here does, instead of 409. Undefined when there is none, or the practice does not say (a
+ * provider that does not keep the identifier leaves the 409 as it is).
+ */
+async function bookedBefore(
+  practice: AppointmentPractice,
+  booking: { nhsNumber: string; key: { system: string; value: string }; request: AppointmentFacts },
+  caller: Caller,
+  context: RequestContext,
+  deps: PracticeDependencies,
+): Promise<PracticeAppointment | undefined> {
+  const day = ukDate(booking.request.start!)
+  const found = await withinTimeout(deps.ics, caller, context.baseUrl ?? '', (practiceContext) =>
+    deps.practices.patientAppointments(practice, booking.nhsNumber, { from: day, to: day }, practiceContext),
+  )
+  if (found.kind !== 'answered') return undefined
+  const slots = booking.request.slotIds.map((id) => `Slot/${id}`).join(',')
+  const match = found.appointments.find(
+    ({ appointment }) =>
+      appointment.status === 'booked' &&
+      (appointment.slot ?? []).map((slot) => slot.reference).join(',') === slots &&
+      (appointment.identifier ?? []).some(
+        (identifier) => identifier.system === booking.key.system && identifier.value === booking.key.value,
+      ),
+  )
+  return match ? { kind: 'answered', ...match } : undefined
 }
 
 /** Reads an appointment at a practice that the caller booked or the practice hosts; its patient and restriction. */

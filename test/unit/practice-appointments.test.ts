@@ -18,7 +18,11 @@ import {
 } from '../../functions/shared/gpconnect/GpConnectAppointments'
 import type { PatientDirectory } from '../../functions/shared/patients/PatientDirectory'
 import type { Caller } from '../../schemas/auth'
-import { BOOKING_ORGANISATION_URL, CANCELLATION_REASON_URL } from '../../schemas/fhir/Appointment'
+import {
+  type Appointment,
+  BOOKING_ORGANISATION_URL,
+  CANCELLATION_REASON_URL,
+} from '../../schemas/fhir/Appointment'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { fhirR4SchemaErrors } from '../support/fhir-schema'
 
@@ -482,6 +486,105 @@ describe('bookAppointment at a practice on GP Connect', () => {
     expect(error).toBeInstanceOf(FhirError)
     expect(error).toMatchObject({ code: 'DUPLICATE_REJECTED', status: 409 })
     expect(published).toEqual([])
+  })
+})
+
+describe('bookAppointment at a practice on GP Connect, retried after a lost answer', () => {
+  const patients = {
+    read: async (nhsNumber: string) => ({
+      kind: 'found',
+      patient: {
+        resourceType: 'Patient',
+        id: nhsNumber,
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+      },
+    }),
+  } as unknown as PatientDirectory
+  const appointment = {
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Follow-up',
+    start: '2099-06-15T11:30:00+01:00',
+    end: '2099-06-15T11:40:00+01:00',
+    slot: [{ reference: 'Slot/Y90002.1584' }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+        name: 'Demo Urgent Care',
+        telecom: [{ system: 'phone', value: '0300 303 5678' }],
+      },
+    ],
+    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+    participant: [
+      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
+      { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
+    ],
+  }
+  /** A practice that books the first request but whose answer never arrives, then says 409. */
+  function losingPractice(): PracticeAppointments {
+    const held: Appointment[] = []
+    return {
+      ...fakePractices('normal'),
+      async book(practice, sent) {
+        if (held.length) return { kind: 'refused', status: 409, code: 'DUPLICATE_REJECTED' }
+        held.push(
+          r4AppointmentOf(practice.ods, {
+            ...stu3AppointmentOf(practice.ods, sent),
+            id: '9',
+            meta: { versionId: '1' },
+          })!,
+        )
+        return { kind: 'failed', failure: 'timeout', detail: 'no answer in time' }
+      },
+      patientAppointments: async () => ({
+        kind: 'answered',
+        appointments: held.map((one) => ({ appointment: one, version: '1' })),
+      }),
+    }
+  }
+  const deps = (practices: PracticeAppointments, published: unknown[]) => ({
+    book: {} as AppointmentBook,
+    publisher: {
+      publish: async (events: unknown[]) => void published.push(...events),
+    } as unknown as EventPublisher,
+    clock: () => new Date('2027-01-01T00:00:00Z'),
+    ics,
+    patients,
+    practices,
+  })
+
+  it('answers the retry (same X-Request-ID) with the booking its first attempt made, and another request 409', async () => {
+    // Prepare: the first attempt times out although the practice booked it
+    const practices = losingPractice()
+    const published: { detailType: string }[] = []
+    const lost = await bookAppointment(
+      appointment,
+      caller,
+      { requestId: 'r1', correlationId: 'c1' },
+      deps(practices, published),
+    ).catch((e: unknown) => e)
+    expect(lost).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 504 })
+    // Act
+    const retry = await bookAppointment(
+      appointment,
+      caller,
+      { requestId: 'r1', correlationId: 'c2' },
+      deps(practices, published),
+    )
+    const another = await bookAppointment(
+      appointment,
+      caller,
+      { requestId: 'r2', correlationId: 'c3' },
+      deps(practices, published),
+    ).catch((e: unknown) => e)
+    // Assess
+    expect(retry.appointment.id).toBe('Y90002.9')
+    expect(retry.etag).toBe('W/"1"')
+    expect(JSON.stringify(retry.appointment)).not.toContain('booking-request')
+    expect(published.map((event) => event.detailType)).toEqual(['AppointmentBooked'])
+    expect(another).toMatchObject({ code: 'DUPLICATE_REJECTED', status: 409 })
   })
 })
 
