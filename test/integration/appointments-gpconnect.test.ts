@@ -521,6 +521,12 @@ describe('Retries and slot reads at a practice on GP Connect', () => {
     expect(retry.headers.get('etag')).toBe(first.headers.get('etag'))
     expect(retry.headers.get('location')).toBe(first.headers.get('location'))
     expect(await creates()).toBe(1)
+    // …booked for the practice's own Patient (GP Connect Find a patient), not an NHS number
+    const create = (await seenByPractice()).findLast((call) => JSON.stringify(call.body).includes(requestId))!
+    const patientRef = (create.body as { participant: { actor: { reference: string } }[] }).participant[0]!
+      .actor.reference
+    expect(patientRef).toMatch(/^Patient\//)
+    expect(patientRef).not.toBe(`Patient/${patientE}`)
   })
 
   it('answers a retry of a booking whose answer was lost (the practice booked it after the timeout) with that booking, not 409', async () => {
@@ -528,7 +534,11 @@ describe('Retries and slot reads at a practice on GP Connect', () => {
     const slot = takeSlot()
     const body = appointmentFor(slot, patientE)
     const requestId = crypto.randomUUID()
-    await behave({ mode: 'slow', delayMs: 10_000 })
+    await behave({
+      mode: 'slow',
+      delayMs: 10_000,
+      interaction: 'urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1',
+    })
     const lost = await book(body, booker, requestId)
     expect(lost.status).toBe(504)
     await behave(undefined)

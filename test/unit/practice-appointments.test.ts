@@ -10,6 +10,7 @@ import type { PracticeAppointments } from '../../functions/shared/appointments/P
 import { FhirError } from '../../functions/shared/errors'
 import type { EventPublisher } from '../../functions/shared/events'
 import {
+  GpConnectAppointments,
   patientAppointmentsOf,
   patientIdOf,
   practiceSlotsOf,
@@ -841,5 +842,124 @@ describe('readSlot at a practice on GP Connect', () => {
       (e: unknown) => e,
     )
     expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 504 })
+  })
+})
+
+describe('GpConnectAppointments (the GP Connect consumer of Appointment Management)', () => {
+  const practice = appointmentPracticeOf('Y90002', ics)!
+  const nhsNumber = '9000000009'
+  const patient = {
+    resourceType: 'Patient',
+    id: '2',
+    identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+  }
+  const stored = {
+    ...stu3AppointmentOf('Y90002', {
+      resourceType: 'Appointment',
+      status: 'booked',
+      description: 'Follow-up',
+      start: '2099-06-15T11:30:00+01:00',
+      end: '2099-06-15T11:40:00+01:00',
+      slot: [{ reference: 'Slot/Y90002.1584' }],
+      participant: [
+        { actor: { reference: 'Patient/2' }, status: 'accepted' },
+        { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
+      ],
+    }),
+    id: '9',
+    meta: { versionId: '1' },
+  }
+  /** A provider answering by interaction id; what it was sent is kept. */
+  function provider() {
+    const sent: { interaction: string; path: string; body?: unknown }[] = []
+    const answers: Record<string, [number, unknown]> = {
+      'urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1': [
+        200,
+        { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: patient }] },
+      ],
+      'urn:nhs:names:services:gpconnect:fhir:rest:read:patient-1': [200, patient],
+      'urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1': [201, stored],
+      'urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1': [200, stored],
+    }
+    const transport = async (url: URL, request: { headers: Record<string, string>; body?: string }) => {
+      const interaction = request.headers['Ssp-InteractionID']!
+      sent.push({
+        interaction,
+        path: `${url.pathname.replace(/^.*\/gpconnect/, '')}${url.search}`,
+        ...(request.body ? { body: JSON.parse(request.body) as unknown } : {}),
+      })
+      const [status, body] = answers[interaction] ?? [404, { resourceType: 'OperationOutcome' }]
+      return { status, body: JSON.stringify(body), headers: { etag: 'W/"1"' } }
+    }
+    return {
+      sent,
+      adapter: new GpConnectAppointments({ directory: ics.directory!, ics: 'demo', transport }),
+    }
+  }
+  const context = () => ({
+    caller,
+    callerOrganisationName: 'Demo Urgent Care',
+    consumerBaseUrl: 'https://api.example',
+    signal: AbortSignal.timeout(1_000),
+  })
+
+  it("books for the practice's own Patient (Find a patient first) and answers naming them by NHS number", async () => {
+    // Prepare
+    const { sent, adapter } = provider()
+    // Act
+    const answer = await adapter.book(
+      practice,
+      {
+        resourceType: 'Appointment',
+        status: 'booked',
+        slot: [{ reference: 'Slot/Y90002.1584' }],
+        participant: [{ actor: { reference: `Patient/${nhsNumber}` }, status: 'accepted' }],
+      },
+      context(),
+    )
+    // Assess
+    expect(sent.map((call) => call.interaction.split(':').at(-1))).toEqual(['patient-1', 'appointment-1'])
+    expect(sent[0]!.path).toBe(
+      `/Patient?identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`,
+    )
+    expect(JSON.stringify(sent[1]!.body)).toContain('"Patient/2"')
+    expect(JSON.stringify(sent[1]!.body)).not.toContain(nhsNumber)
+    if (answer.kind !== 'answered') throw new Error(JSON.stringify(answer))
+    expect(answer.appointment.participant[0]!.actor).toEqual({ reference: `Patient/${nhsNumber}` })
+  })
+
+  it('reads an appointment and names its patient by NHS number (Read a patient)', async () => {
+    const { sent, adapter } = provider()
+    const answer = await adapter.read(practice, 'Y90002.9', context())
+    expect(sent.map((call) => call.path)).toEqual(['/Appointment/9', '/Patient/2'])
+    if (answer.kind !== 'answered') throw new Error(JSON.stringify(answer))
+    expect(answer.appointment.participant[0]!.actor).toEqual({ reference: `Patient/${nhsNumber}` })
+  })
+
+  it("retrieves a patient's appointments by the practice's logical id, with dates only", async () => {
+    const { sent, adapter } = provider()
+    const answer = await adapter.patientAppointments(
+      practice,
+      nhsNumber,
+      { from: '2099-06-15', to: '2099-06-16' },
+      context(),
+    )
+    expect(sent.map((call) => call.path)).toEqual([
+      `/Patient?identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`,
+      '/Patient/2/Appointment?start=ge2099-06-15&start=le2099-06-16',
+    ])
+    // The provider's 404 to the retrieval is a refusal, kept as it said
+    expect(answer).toMatchObject({ kind: 'refused', status: 404 })
+  })
+
+  it('answers PATIENT_NOT_FOUND, without booking, for a patient the practice does not know', async () => {
+    const { sent, adapter } = provider()
+    const answer = await adapter.book(
+      practice,
+      { resourceType: 'Appointment', participant: [{ actor: { reference: 'Patient/9000000017' } }] },
+      context(),
+    )
+    expect(answer).toEqual({ kind: 'refused', status: 404, code: 'PATIENT_NOT_FOUND' })
+    expect(sent.map((call) => call.interaction.split(':').at(-1))).toEqual(['patient-1'])
   })
 })

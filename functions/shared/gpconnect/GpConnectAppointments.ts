@@ -1,6 +1,6 @@
 import type { Appointment } from '../../../schemas/fhir/Appointment'
 import { CANCELLATION_REASON_URL } from '../../../schemas/fhir/Appointment'
-import { NHS_NUMBER_SYSTEM } from '../../../schemas/fhir/identifiers'
+import { isValidNhsNumber, NHS_NUMBER_SYSTEM } from '../../../schemas/fhir/identifiers'
 import {
   DELIVERY_CHANNEL_URL,
   DELIVERY_CHANNELS,
@@ -39,6 +39,8 @@ export const APPOINTMENT_INTERACTIONS = {
   patientAppointments: 'urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1',
   /** GP Connect Foundations "Find a patient": the provider's logical id of an NHS number. */
   findPatient: 'urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1',
+  /** GP Connect Foundations "Read a patient": the NHS number of a provider's logical id. */
+  readPatient: 'urn:nhs:names:services:gpconnect:fhir:rest:read:patient-1',
 } as const
 
 const HOUR_MS = 3_600_000
@@ -170,15 +172,47 @@ export function patientAppointmentsOf(
   for (const resource of entriesOf(bundle)) {
     const appointment = r4AppointmentOf(ods, resource)
     if (!appointment) continue
-    const participant = appointment.participant.map((one) => {
-      const reference = (one.actor as { reference?: string } | undefined)?.reference
-      return reference === `Patient/${r4Id(patientId)}`
-        ? { ...one, actor: { reference: `Patient/${nhsNumber}` } }
-        : one
+    appointments.push({
+      appointment: withPatientOf(appointment, r4Id(patientId), nhsNumber),
+      version: appointment.meta.versionId,
     })
-    appointments.push({ appointment: { ...appointment, participant }, version: appointment.meta.versionId })
   }
   return { kind: 'answered', appointments }
+}
+
+/** An Appointment (R4 or STU3) with its patient participant `Patient/<from>` as `Patient/<to>`. */
+export function withPatientOf<T extends { participant?: unknown }>(
+  appointment: T,
+  from: string,
+  to: string,
+): T {
+  return {
+    ...appointment,
+    participant: asArray((appointment as Json).participant).map((one) =>
+      isObject(one) && isObject(one.actor) && one.actor.reference === `Patient/${from}`
+        ? { ...one, actor: { reference: `Patient/${to}` } }
+        : one,
+    ),
+  }
+}
+
+/** The id of the patient participant (`Patient/<id>`) of an Appointment. */
+export function patientParticipantOf(appointment: Json): string | undefined {
+  for (const one of asArray(appointment.participant)) {
+    const reference = isObject(one) && isObject(one.actor) ? one.actor.reference : undefined
+    if (typeof reference === 'string' && reference.startsWith('Patient/'))
+      return reference.slice('Patient/'.length)
+  }
+  return undefined
+}
+
+/** The NHS number of a GP Connect Patient (STU3), if it carries one. */
+function nhsNumberOfPatient(patient: unknown): string | undefined {
+  if (!isObject(patient) || patient.resourceType !== 'Patient') return undefined
+  const identifier = asArray(patient.identifier).find(
+    (candidate) => isObject(candidate) && candidate.system === NHS_NUMBER_SYSTEM,
+  )
+  return isObject(identifier) && typeof identifier.value === 'string' ? identifier.value : undefined
 }
 
 const idOf = (reference: unknown, type: string) => {
@@ -344,9 +378,12 @@ export class GpConnectAppointments implements PracticeAppointments {
     practice: AppointmentPractice,
     answer: { status: number; json: unknown; etag?: string },
     success: number,
+    /** The practice's logical id of the patient and their NHS number, which the answer is to name them by. */
+    patient: { id: string; nhsNumber: string },
   ): PracticeAppointment | PracticeRefusal | PracticeFailure {
     if (answer.status !== success) return GpConnectAppointments.unsuccessful(answer.status, answer.json)
-    const appointment = r4AppointmentOf(practice.ods, answer.json)
+    const mapped = r4AppointmentOf(practice.ods, answer.json)
+    const appointment = mapped && withPatientOf(mapped, r4Id(patient.id), patient.nhsNumber)
     if (!appointment)
       return { kind: 'failed', failure: 'invalid', detail: 'the answer is not an Appointment' }
     // GP Connect: the version is the ETag (W/"<versionId>"), also meta.versionId.
@@ -390,15 +427,77 @@ export class GpConnectAppointments implements PracticeAppointments {
     return practiceSlotsOf(practice.ods, answer.json, window, this.now())
   }
 
+  /**
+   * GP Connect Find a patient: the practice's logical id of the patient with `nhsNumber`,
+   * null when it does not know them.
+   */
+  private async findPatient(
+    practice: AppointmentPractice,
+    nhsNumber: string,
+    context: PracticeContext,
+  ): Promise<string | null | PracticeRefusal | PracticeFailure> {
+    const found = await this.call(practice, context, {
+      interactionId: APPOINTMENT_INTERACTIONS.findPatient,
+      method: 'GET',
+      path: `/Patient?${new URLSearchParams({ identifier: `${NHS_NUMBER_SYSTEM}|${nhsNumber}` }).toString()}`,
+      requestedScope: 'patient/*.read',
+    })
+    if ('kind' in found) return found
+    if (found.status !== 200) return GpConnectAppointments.unsuccessful(found.status, found.json)
+    return patientIdOf(found.json, nhsNumber)
+  }
+
+  /** The logical id of a patient GP Connect requires (Find a patient), or why there is none. */
+  private async patientIdAt(
+    practice: AppointmentPractice,
+    nhsNumber: string | undefined,
+    context: PracticeContext,
+  ): Promise<string | PracticeRefusal | PracticeFailure> {
+    if (!nhsNumber || !isValidNhsNumber(nhsNumber))
+      return { kind: 'refused', status: 400, code: 'INVALID_NHS_NUMBER' }
+    const id = await this.findPatient(practice, nhsNumber, context)
+    // Not registered there: GP Connect would need Register a patient first, which this stack does not do.
+    return id === null ? { kind: 'refused', status: 404, code: 'PATIENT_NOT_FOUND' } : id
+  }
+
+  /** GP Connect Read a patient: the NHS number of the practice's patient `id`. */
+  private async nhsNumberAt(
+    practice: AppointmentPractice,
+    id: string,
+    context: PracticeContext,
+  ): Promise<string | PracticeRefusal | PracticeFailure> {
+    const answer = await this.call(practice, context, {
+      interactionId: APPOINTMENT_INTERACTIONS.readPatient,
+      method: 'GET',
+      path: `/Patient/${encodeURIComponent(id)}`,
+      requestedScope: 'patient/*.read',
+    })
+    if ('kind' in answer) return answer
+    if (answer.status !== 200) return GpConnectAppointments.unsuccessful(answer.status, answer.json)
+    return (
+      nhsNumberOfPatient(answer.json) ?? {
+        kind: 'failed',
+        failure: 'invalid',
+        detail: 'the appointment names a patient without an NHS number',
+      }
+    )
+  }
+
   async book(practice: AppointmentPractice, appointment: Record<string, unknown>, context: PracticeContext) {
+    // GP Connect books for the practice's own Patient (Find a patient), not an NHS number.
+    const nhsNumber = patientParticipantOf(appointment)
+    const patientId = await this.patientIdAt(practice, nhsNumber, context)
+    if (typeof patientId !== 'string') return patientId
     const answer = await this.call(practice, context, {
       interactionId: APPOINTMENT_INTERACTIONS.book,
       method: 'POST',
       path: '/Appointment',
-      body: stu3AppointmentOf(practice.ods, appointment),
+      body: withPatientOf(stu3AppointmentOf(practice.ods, appointment), nhsNumber!, patientId),
       requestedScope: 'patient/*.write',
     })
-    return 'kind' in answer ? answer : this.appointmentAnswer(practice, answer, 201)
+    return 'kind' in answer
+      ? answer
+      : this.appointmentAnswer(practice, answer, 201, { id: patientId, nhsNumber: nhsNumber! })
   }
 
   async read(practice: AppointmentPractice, id: string, context: PracticeContext) {
@@ -410,7 +509,15 @@ export class GpConnectAppointments implements PracticeAppointments {
       path: `/Appointment/${encodeURIComponent(local)}`,
       requestedScope: 'patient/*.read',
     })
-    return 'kind' in answer ? answer : this.appointmentAnswer(practice, answer, 200)
+    if ('kind' in answer) return answer
+    if (answer.status !== 200) return GpConnectAppointments.unsuccessful(answer.status, answer.json)
+    // The answer names the practice's Patient: its NHS number comes from Read a patient.
+    const patientId = isObject(answer.json) ? patientParticipantOf(answer.json) : undefined
+    if (!patientId)
+      return { kind: 'failed', failure: 'invalid', detail: 'the appointment names no patient' } as const
+    const nhsNumber = await this.nhsNumberAt(practice, patientId, context)
+    if (typeof nhsNumber !== 'string') return nhsNumber
+    return this.appointmentAnswer(practice, answer, 200, { id: patientId, nhsNumber })
   }
 
   async patientAppointments(
@@ -420,15 +527,7 @@ export class GpConnectAppointments implements PracticeAppointments {
     context: PracticeContext,
   ): Promise<PracticePatientAppointments | PracticeRefusal | PracticeFailure> {
     // GP Connect: the consumer resolves the provider's logical id of the patient first.
-    const found = await this.call(practice, context, {
-      interactionId: APPOINTMENT_INTERACTIONS.findPatient,
-      method: 'GET',
-      path: `/Patient?${new URLSearchParams({ identifier: `${NHS_NUMBER_SYSTEM}|${nhsNumber}` }).toString()}`,
-      requestedScope: 'patient/*.read',
-    })
-    if ('kind' in found) return found
-    if (found.status !== 200) return GpConnectAppointments.unsuccessful(found.status, found.json)
-    const patientId = patientIdOf(found.json, nhsNumber)
+    const patientId = await this.findPatient(practice, nhsNumber, context)
     if (patientId === null) return { kind: 'answered', appointments: [] }
     if (typeof patientId !== 'string') return patientId
     const query = new URLSearchParams([
@@ -454,15 +553,20 @@ export class GpConnectAppointments implements PracticeAppointments {
   ) {
     const local = practiceIdOf(practice.ods, appointment.id)
     if (!local) return { kind: 'refused', status: 404, code: 'NO_RECORD_FOUND' } as const
+    const nhsNumber = patientParticipantOf(appointment)
+    const patientId = await this.patientIdAt(practice, nhsNumber, context)
+    if (typeof patientId !== 'string') return patientId
     const answer = await this.call(practice, context, {
       interactionId:
         appointment.status === 'cancelled' ? APPOINTMENT_INTERACTIONS.cancel : APPOINTMENT_INTERACTIONS.amend,
       method: 'PUT',
       path: `/Appointment/${encodeURIComponent(local)}`,
-      body: stu3AppointmentOf(practice.ods, appointment),
+      body: withPatientOf(stu3AppointmentOf(practice.ods, appointment), nhsNumber!, patientId),
       headers: { 'If-Match': `W/"${version}"` },
       requestedScope: 'patient/*.write',
     })
-    return 'kind' in answer ? answer : this.appointmentAnswer(practice, answer, 200)
+    return 'kind' in answer
+      ? answer
+      : this.appointmentAnswer(practice, answer, 200, { id: patientId, nhsNumber: nhsNumber! })
   }
 }

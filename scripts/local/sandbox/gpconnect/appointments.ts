@@ -14,7 +14,7 @@ import {
   MAX_DESCRIPTION,
 } from '../../../../schemas/fhir/Appointment'
 import { DEMO_SLOT_PUBLISHERS, demoSlotPublication } from '../../../seed/demoSlots'
-import { sandboxPatientId } from './patients'
+import { sandboxNhsNumberOf } from './patients'
 import type { InteractionRequest, SandboxAnswer, SandboxInteraction, SandboxProvider } from './provider'
 import { organization, SYNTHETIC_TAG } from './stu3'
 
@@ -253,6 +253,15 @@ const book: SandboxInteraction = {
       return invalidResource(provider, 'Send a new Appointment with status booked and no id')
     const problem = contentProblem(body)
     if (problem) return invalidResource(provider, problem)
+    // GP Connect: the patient participant is the practice's own Patient (Find a patient).
+    const patient = ((body.participant as { actor?: { reference?: string } }[] | undefined) ?? [])
+      .map((participant) => participant.actor?.reference ?? '')
+      .find((reference) => reference.startsWith('Patient/'))
+    if (!patient || !sandboxNhsNumberOf(provider, patient.slice('Patient/'.length)))
+      return invalidResource(
+        provider,
+        'The patient participant must be a Patient of this practice (Find a patient)',
+      )
     const references = Array.isArray(body.slot) ? (body.slot as { reference?: string }[]) : []
     const { slots, resources } = catalogueOf(provider, now)
     const slot = slots.find(
@@ -366,8 +375,7 @@ function dayBound(values: string[], prefix: 'ge' | 'le'): string | undefined {
  * GP Connect Retrieve a patient's appointments: GET /Patient/[id]/Appointment with
  * start=ge<date>&start=le<date> (dates only, no part in the past: 422 INVALID_PARAMETER),
  * every appointment of the patient starting on those days, cancelled ones included, whoever
- * booked it. `[id]` is the practice's logical id (Find a patient); this stack books by
- * NHS number, so an appointment's patient is either.
+ * booked it. `[id]` is the practice's logical id (Find a patient).
  */
 const retrievePatientAppointments: SandboxInteraction = {
   method: 'GET',
@@ -399,13 +407,7 @@ const retrievePatientAppointments: SandboxInteraction = {
         'Invalid parameter',
         'The search range ends before it starts',
       )
-    const isThePatient = (reference: string | undefined) => {
-      const id = reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined
-      return (
-        id !== undefined &&
-        (id === patientId || (/^\d{10}$/.test(id) && sandboxPatientId(provider, id) === patientId))
-      )
-    }
+    const isThePatient = (reference: string | undefined) => reference === `Patient/${patientId}`
     const matches = [...stateOf(provider).appointments.values()]
       .map(({ resource }) => resource)
       .filter((resource) => {

@@ -26,8 +26,11 @@ export function sandboxServiceRoot(baseUrl: string, ods: string): string {
 /** How a provider behaves; `normal` unless a test or a person says otherwise. */
 export type SandboxBehaviour =
   | { mode: 'normal' }
-  /** Answers after `delayMs` (longer than the holder timeout: the caller sees a timeout). */
-  | { mode: 'slow'; delayMs: number }
+  /**
+   * Answers after `delayMs` (longer than the holder timeout: the caller sees a timeout),
+   * only the interaction named (its Ssp-InteractionID) if `interaction` is given.
+   */
+  | { mode: 'slow'; delayMs: number; interaction?: string }
   /** 500 with a GP Connect OperationOutcome. */
   | { mode: 'failing' }
   /** 403 ACCESS DENIED, as a practice that has switched GP Connect off. */
@@ -122,7 +125,7 @@ export interface SandboxInteraction {
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/fhir+json; charset=utf-8' }
-const KEPT_REQUESTS = 20
+const KEPT_REQUESTS = 100
 
 function decodeJwt(token: string): { header: unknown; claims: unknown } | undefined {
   const parts = token.split('.')
@@ -250,7 +253,7 @@ export class GpConnectSandbox {
       return { status: 200, body: provider.behaviour, headers: json }
     }
     if (method !== 'PUT') return { status: 405, body: { message: 'GET, PUT or DELETE' }, headers: json }
-    let input: { mode?: unknown; delayMs?: unknown }
+    let input: { mode?: unknown; delayMs?: unknown; interaction?: unknown }
     try {
       input = JSON.parse(body.toString('utf8')) as typeof input
     } catch {
@@ -265,7 +268,11 @@ export class GpConnectSandbox {
         typeof input.delayMs === 'number' && input.delayMs >= 0 && input.delayMs <= 60_000
           ? input.delayMs
           : 10_000
-      provider.behaviour = { mode: 'slow', delayMs }
+      provider.behaviour = {
+        mode: 'slow',
+        delayMs,
+        ...(typeof input.interaction === 'string' ? { interaction: input.interaction.slice(0, 200) } : {}),
+      }
     } else if (
       input.mode === 'normal' ||
       input.mode === 'failing' ||
@@ -320,7 +327,7 @@ export class GpConnectSandbox {
       const refused = refusal(provider, interaction, seen, now)
       if (refused) answer = provider.outcome(400, 'BAD_REQUEST', 'Bad request', refused)
       else
-        answer = await this.behave(provider, request, () =>
+        answer = await this.behave(provider, request, interaction.interactionId, () =>
           interaction.handle({ provider, path, query: url.searchParams, headers, body, now }),
         )
     }
@@ -335,9 +342,12 @@ export class GpConnectSandbox {
   private async behave(
     provider: SandboxProvider,
     request: IncomingMessage,
+    interactionId: string,
     answer: () => Promise<SandboxAnswer>,
   ) {
     const behaviour = provider.behaviour
+    if (behaviour.mode === 'slow' && behaviour.interaction && behaviour.interaction !== interactionId)
+      return answer()
     switch (behaviour.mode) {
       case 'failing':
         return provider.outcome(
