@@ -9,8 +9,8 @@ import { demoSeed } from '../seed/demoSeed'
 import { announce, exitWithParent } from './processes'
 
 /*
- * The servers the booking and slot-search suites load, in one process of their own (the
- * load generator runs in the bench process, on the other core):
+ * The servers the booking and slot-search suites load, in one process of their own, over a
+ * DynamoDB (dynalite) in another, as on AWS (the load generator runs in the bench process):
  *
  * - the local stack as `npm start` runs it, with the rate limit lifted;
  * - the baseline: a bare node:http server in the same process making the same storage
@@ -53,6 +53,9 @@ const SEARCH_DAYS = 14
 const SEARCH_SLOTS_PER_DAY = 100
 /** Free slots bulk-loaded per side of the booking suite. */
 const BOOKING_POOL = Number(process.argv[2] ?? 7_000)
+/** The stack's DynamoDB, in a process of its own (startChildOnOwnDynamo). */
+const dynamoEndpoint = process.argv[3]
+if (!dynamoEndpoint) throw new Error('usage: appointments-server.ts <pool> <DynamoDB endpoint>')
 
 const keysDir = await mkdtemp(join(tmpdir(), 'joinup-bench-keys-'))
 const stack = await startLocalStack({
@@ -61,6 +64,7 @@ const stack = await startLocalStack({
   keysDir,
   requestsPerMinute: 1e9,
   seed: demoSeed,
+  dynamoEndpoint,
 })
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { BatchWriteCommand, QueryCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb')

@@ -10,8 +10,8 @@ import { demoSeed } from '../seed/demoSeed'
 import { announce, exitWithParent } from './processes'
 
 /*
- * The messages suite's servers, in one process of their own (the senders and the receiver
- * run in the bench process, on the other core):
+ * The messages suite's servers, in one process of their own over a DynamoDB (dynalite) in
+ * another, as on AWS (the senders and the receiver run in the bench process):
  *
  * - the local stack as `npm start` runs it, with the rate limit lifted, and the two demo
  *   pharmacies (FX001, FX002) subscribed to the bench's receiver;
@@ -34,7 +34,10 @@ export interface MessagesBenchServers {
 
 // Never import values from this module: importing it runs it (it is a child's entry point).
 const receiverUrl = process.argv[2]
-if (!receiverUrl) throw new Error('usage: messages-server.ts <receiver URL>')
+/** The stack's DynamoDB, in a process of its own (startChildOnOwnDynamo). */
+const dynamoEndpoint = process.argv[3]
+if (!receiverUrl || !dynamoEndpoint)
+  throw new Error('usage: messages-server.ts <receiver URL> <DynamoDB endpoint>')
 
 const keysDir = await mkdtemp(join(tmpdir(), 'joinup-messages-bench-'))
 const stack = await startLocalStack({
@@ -43,6 +46,7 @@ const stack = await startLocalStack({
   keysDir,
   requestsPerMinute: 1e9,
   seed: demoSeed,
+  dynamoEndpoint,
 })
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { PutCommand } = await import('@aws-sdk/lib-dynamodb')
