@@ -1,12 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
-import { startLocalStack } from '../local/runtime'
+import { mintToken } from '../local/dev-keys'
 import { demoPatientRecords } from '../seed/demoPatients'
-import { demoSeed } from '../seed/demoSeed'
+import { listenBare, startBenchStack } from './bench-stack'
 import { announce, exitWithParent } from './processes'
 
 /*
@@ -39,21 +35,12 @@ const dynamoEndpoint = process.argv[3]
 if (!receiverUrl || !dynamoEndpoint)
   throw new Error('usage: messages-server.ts <receiver URL> <DynamoDB endpoint>')
 
-const keysDir = await mkdtemp(join(tmpdir(), 'joinup-messages-bench-'))
-const stack = await startLocalStack({
-  port: 0,
-  ics: 'demo',
-  keysDir,
-  requestsPerMinute: 1e9,
-  seed: demoSeed,
-  dynamoEndpoint,
-})
+const { stack, keys, stop: stopStack } = await startBenchStack({ dynamoEndpoint })
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { PutCommand } = await import('@aws-sdk/lib-dynamodb')
 const { isRestricted } = await import('../../functions/shared/patients/confidentiality')
 const { nominatedPharmacyOf } = await import('../../functions/shared/patients/careRelationship')
 
-const keys = await loadOrCreateDevKeys(keysDir)
 const secrets: string[] = []
 for (const ods of ['FX001', 'FX002']) {
   const token = await mintToken(keys, { org: ods, scopes: 'subscription.write', ics: stack.ics })
@@ -121,14 +108,11 @@ const bare = createServer((request, response) => {
       .catch(() => undefined)
   })
 })
-bare.keepAliveTimeout = 5_000
-await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
-const address = bare.address()
-if (!address || typeof address === 'string') throw new Error('bare server did not bind')
+const bareUrl = await listenBare(bare)
 
 const servers: MessagesBenchServers = {
   stackUrl: stack.baseUrl,
-  bareUrl: `http://127.0.0.1:${address.port}`,
+  bareUrl,
   token: await mintToken(keys, { org: 'RX9', scopes: 'message.write', ics: stack.ics }),
   patients: demoPatientRecords()
     .filter(
@@ -144,7 +128,6 @@ const servers: MessagesBenchServers = {
 exitWithParent(async () => {
   bare.closeAllConnections()
   bare.close()
-  await stack.stop()
-  await rm(keysDir, { recursive: true, force: true })
+  await stopStack()
 })
 announce(servers)
