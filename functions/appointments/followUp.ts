@@ -1,12 +1,11 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
-import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
+import type { EventBridgeEvent } from 'aws-lambda'
 import type { AppointmentCancelledV1 } from '../../schemas/events/AppointmentCancelled/v1'
 import { EventMetadata } from '../../schemas/events/envelope'
 import { readEventData } from '../../schemas/events/registry'
 import type { SlotsPublishedV1 } from '../../schemas/events/SlotsPublished/v1'
 import { type AppointmentBook, parseAppointmentId } from '../shared/appointments/AppointmentBook'
 import { DynamoDbAppointmentBook } from '../shared/appointments/DynamoDbAppointmentBook'
-import { logger } from '../shared/logger'
+import { busEventConsumer } from '../shared/busConsumer'
 
 /**
  * What the appointments capability finishes from its own events, each step idempotent
@@ -50,21 +49,12 @@ export async function followUpAppointmentEvent(
 let book: AppointmentBook | undefined
 
 /** The FollowUpAppointments rule's consumer; failed records go back (and in the end to the DLQ). */
-export const followUpAppointmentEvents = (event: SQSEvent, context: Context) =>
-  processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
-      book ??= new DynamoDbAppointmentBook()
-      const outcome = await followUpAppointmentEvent(busEvent, { book, now: () => new Date() })
-      logger.info('appointment event followed up', {
-        detailType: busEvent['detail-type'],
-        eventId: busEvent.id,
-        outcome,
-      })
-    },
-    // One processor per invocation: it keeps the batch's state, and the local runtime runs
-    // batches of one rule concurrently in one process (Lambda never does).
-    new BatchProcessor(EventType.SQS),
-    { context },
-  )
+export const followUpAppointmentEvents = busEventConsumer(async ({ event, log }) => {
+  book ??= new DynamoDbAppointmentBook()
+  const outcome = await followUpAppointmentEvent(event, { book, now: () => new Date() })
+  log.info('appointment event followed up', {
+    detailType: event['detail-type'],
+    eventId: event.id,
+    outcome,
+  })
+})

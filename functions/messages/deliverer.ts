@@ -1,8 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
-import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
 import { eventRules } from '../../infra/event-rules'
+import { busEventConsumer } from '../shared/busConsumer'
 import { currentIcs, isLocalIcs } from '../shared/ics'
-import { logger } from '../shared/logger'
 import { DynamoDbMessageStore } from '../shared/messages/DynamoDbMessageStore'
 import type { MessageStore } from '../shared/messages/MessageStore'
 import { delayRetry } from '../shared/messages/SqsRetryBackoff'
@@ -23,37 +21,22 @@ let messages: MessageStore | undefined
  * they are marked `failed` and the event moves to the DLQ (`npm run dlq:replay -- --message <id>`).
  * Records of a batch are delivered in parallel.
  */
-export const deliverMessages = (event: SQSEvent, context: Context) =>
-  processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const busEvent = JSON.parse(record.body) as EventBridgeEvent<string, unknown>
-      messages ??= new DynamoDbMessageStore()
-      const receives = Number(record.attributes.ApproximateReceiveCount ?? '1')
-      const allowLoopback = isLocalIcs(currentIcs())
-      const outcome = await deliverMessage(busEvent, receives >= MAX_RECEIVES, {
-        messages,
-        post: webhookPoster({ allowLoopback }),
-        now: () => new Date(),
-        allowLoopback,
-      })
-      if (outcome.pending.length > 0) {
-        logger.warn('message delivery incomplete', {
-          eventId: busEvent.id,
-          receives,
-          pending: outcome.pending,
-        })
-        // In the cloud the retry waits an exponential, jittered delay; the local bus backs off itself.
-        if (receives < MAX_RECEIVES && !isLocalIcs(currentIcs()))
-          await delayRetry(record, receives).catch((error: unknown) =>
-            logger.warn('could not delay the retry; the queue visibility timeout applies', {
-              error: String(error),
-            }),
-          )
-        throw new Error(`undelivered to ${outcome.pending.map((item) => item.ods).join(', ')}`)
-      }
-    },
-    // One processor per invocation: the local runtime runs invocations concurrently in one process.
-    new BatchProcessor(EventType.SQS),
-    { context, processInParallel: true },
-  )
+export const deliverMessages = busEventConsumer(async ({ event, record, receives, log }) => {
+  messages ??= new DynamoDbMessageStore()
+  const allowLoopback = isLocalIcs(currentIcs())
+  const outcome = await deliverMessage(event, receives >= MAX_RECEIVES, {
+    messages,
+    post: webhookPoster({ allowLoopback }),
+    now: () => new Date(),
+    allowLoopback,
+  })
+  if (outcome.pending.length > 0) {
+    log.warn('message delivery incomplete', { eventId: event.id, receives, pending: outcome.pending })
+    // In the cloud the retry waits an exponential, jittered delay; the local bus backs off itself.
+    if (receives < MAX_RECEIVES && !isLocalIcs(currentIcs()))
+      await delayRetry(record, receives).catch((error: unknown) =>
+        log.warn('could not delay the retry; the queue visibility timeout applies', { error: String(error) }),
+      )
+    throw new Error(`undelivered to ${outcome.pending.map((item) => item.ods).join(', ')}`)
+  }
+})

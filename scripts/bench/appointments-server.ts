@@ -1,16 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
-import { startLocalStack } from '../local/runtime'
+import { mintToken } from '../local/dev-keys'
 import { demoPatientRecords } from '../seed/demoPatients'
-import { demoSeed } from '../seed/demoSeed'
+import { listenBare, startBenchStack } from './bench-stack'
 import { announce, exitWithParent } from './processes'
 
 /*
- * The servers the booking and slot-search suites load, in one process of their own (the
- * load generator runs in the bench process, on the other core):
+ * The servers the booking and slot-search suites load, in one process of their own, over a
+ * DynamoDB (dynalite) in another, as on AWS (the load generator runs in the bench process):
  *
  * - the local stack as `npm start` runs it, with the rate limit lifted;
  * - the baseline: a bare node:http server in the same process making the same storage
@@ -53,15 +49,11 @@ const SEARCH_DAYS = 14
 const SEARCH_SLOTS_PER_DAY = 100
 /** Free slots bulk-loaded per side of the booking suite. */
 const BOOKING_POOL = Number(process.argv[2] ?? 7_000)
+/** The stack's DynamoDB, in a process of its own (startChildOnOwnDynamo). */
+const dynamoEndpoint = process.argv[3]
+if (!dynamoEndpoint) throw new Error('usage: appointments-server.ts <pool> <DynamoDB endpoint>')
 
-const keysDir = await mkdtemp(join(tmpdir(), 'joinup-bench-keys-'))
-const stack = await startLocalStack({
-  port: 0,
-  ics: 'demo',
-  keysDir,
-  requestsPerMinute: 1e9,
-  seed: demoSeed,
-})
+const { stack, keys, stop: stopStack } = await startBenchStack({ dynamoEndpoint })
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { BatchWriteCommand, QueryCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb')
 const { slotItemOf, publisherItemOf } = await import(
@@ -194,7 +186,7 @@ await bulkLoad([
   ),
 ])
 
-const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
+const token = await mintToken(keys, {
   org: 'NX001',
   scopes: 'appointment.read appointment.write',
   ics: stack.ics,
@@ -324,14 +316,11 @@ const bare = createServer((request, response) => {
   request.resume()
   send(404, '{}')
 })
-bare.keepAliveTimeout = 5_000
-await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
-const address = bare.address()
-if (!address || typeof address === 'string') throw new Error('bare server did not bind')
+const bareUrl = await listenBare(bare)
 
 const servers: AppointmentBenchServers = {
   stackUrl: stack.baseUrl,
-  bareUrl: `http://127.0.0.1:${address.port}`,
+  bareUrl,
   token,
   patients,
   stackSlots: stackPool.map((slot) => ({
@@ -349,7 +338,6 @@ const servers: AppointmentBenchServers = {
 exitWithParent(async () => {
   bare.closeAllConnections()
   bare.close()
-  await stack.stop()
-  await rm(keysDir, { recursive: true, force: true })
+  await stopStack()
 })
 announce(servers)

@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
-import { startLocalStack } from '../local/runtime'
+import { mintToken } from '../local/dev-keys'
 import { demoPatientRecords } from '../seed/demoPatients'
-import { demoSeed } from '../seed/demoSeed'
+import { listenBare, startBenchStack } from './bench-stack'
 import { announce, exitWithParent } from './processes'
 
 /*
@@ -30,14 +26,7 @@ export interface BenchServers {
   patients: string[]
 }
 
-const keysDir = await mkdtemp(join(tmpdir(), 'joinup-bench-keys-'))
-const stack = await startLocalStack({
-  port: 0,
-  ics: 'demo',
-  keysDir,
-  requestsPerMinute: 1e9,
-  seed: demoSeed,
-})
+const { stack, keys, stop: stopStack } = await startBenchStack()
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { GetCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb')
 const { patientKey } = await import('../../functions/shared/patient-index/DynamoDbPatientIndex')
@@ -51,7 +40,7 @@ const indexTable = tableNameOf('patientIndex')
 const FHIR_JSON = 'application/fhir+json; charset=utf-8'
 const NHS_NUMBER_IDENTIFIER = /^https:\/\/fhir\.nhs\.uk\/Id\/nhs-number\|(\d{10})$/
 
-const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
+const token = await mintToken(keys, {
   org: 'NX001',
   scopes: 'patient.read record.read',
   ics: stack.ics,
@@ -142,15 +131,11 @@ const bare = createServer((request, response) => {
   }
   send(404, '{}')
 })
-// The local gateway keeps idle sockets for 5 s; so does the baseline.
-bare.keepAliveTimeout = 5_000
-await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
-const address = bare.address()
-if (!address || typeof address === 'string') throw new Error('bare server did not bind')
+const bareUrl = await listenBare(bare)
 
 const servers: BenchServers = {
   stackUrl: stack.baseUrl,
-  bareUrl: `http://127.0.0.1:${address.port}`,
+  bareUrl,
   token,
   patients,
 }
@@ -158,7 +143,6 @@ const servers: BenchServers = {
 exitWithParent(async () => {
   bare.closeAllConnections()
   bare.close()
-  await stack.stop()
-  await rm(keysDir, { recursive: true, force: true })
+  await stopStack()
 })
 announce(servers)

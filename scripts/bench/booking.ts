@@ -1,7 +1,7 @@
 import autocannon from 'autocannon'
 import type { AppointmentBenchServers, BenchSlot } from './appointments-server'
 import type { LoadRound } from './load'
-import { startChild } from './processes'
+import { startChildOnOwnDynamo } from './processes'
 import {
   type BenchOptions,
   type Measurement,
@@ -92,7 +92,7 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
     : { rounds: 3, amount: 1_200, warmup: 400 }
   // The bare side serves two baselines (audited, and the UpdateItem alone) from its pool.
   const pool = Math.ceil(((plan.warmup + plan.rounds * plan.amount) * 2 * 2.2) / 100) * 100
-  const server = startChild<AppointmentBenchServers>('appointments-server.ts', [String(pool)])
+  const server = startChildOnOwnDynamo<AppointmentBenchServers>('appointments-server.ts', [String(pool)])
   try {
     const servers = await server.ready
     options.progress(

@@ -1,14 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { APIGatewayProxyResult } from 'aws-lambda'
 import type { TableName } from '../../infra/tables'
 import { lambdaContext, proxyEvent } from '../../test/support/events'
-import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
-import { startLocalStack } from '../local/runtime'
+import { mintToken } from '../local/dev-keys'
 import { demoPatientRecords } from '../seed/demoPatients'
-import { demoSeed } from '../seed/demoSeed'
+import { startBenchStack } from './bench-stack'
 import { profileClockUs } from './profile'
 
 /*
@@ -52,14 +49,7 @@ const { values } = parseArgs({
 })
 if (!values.result) throw new Error('--result <file> is required')
 
-const keysDir = await mkdtemp(join(tmpdir(), 'joinup-bench-keys-'))
-const stack = await startLocalStack({
-  port: 0,
-  ics: 'demo',
-  keysDir,
-  requestsPerMinute: 1e9,
-  seed: demoSeed,
-})
+const { stack, keys, stop: stopStack } = await startBenchStack()
 const { handler } = await import('../../functions/patient-lookup/handler')
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { GetCommand } = await import('@aws-sdk/lib-dynamodb')
@@ -70,7 +60,7 @@ const { isRestricted } = await import('../../functions/shared/patients/confident
 const { authenticate } = await import('../../functions/shared/auth')
 const { currentIcs } = await import('../../functions/shared/ics')
 
-const token = await mintToken(await loadOrCreateDevKeys(keysDir), {
+const token = await mintToken(keys, {
   org: 'NX001',
   scopes: 'patient.read',
   ics: stack.ics,
@@ -200,6 +190,5 @@ const result: HandlerLoopResult = {
   breakdown: { requests: breakdownRequests, calls: handlerCalls, bareGetItem: bareCalls, tokenVerifyMs },
 }
 await writeFile(values.result, JSON.stringify(result))
-await stack.stop()
-await rm(keysDir, { recursive: true, force: true })
+await stopStack()
 process.exit(0)

@@ -1,17 +1,13 @@
 import { createHmac, randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
-import { startLocalStack } from '../local/runtime'
+import { mintToken } from '../local/dev-keys'
 import { demoPatientRecords } from '../seed/demoPatients'
-import { demoSeed } from '../seed/demoSeed'
+import { listenBare, startBenchStack } from './bench-stack'
 import { announce, exitWithParent } from './processes'
 
 /*
- * The messages suite's servers, in one process of their own (the senders and the receiver
- * run in the bench process, on the other core):
+ * The messages suite's servers, in one process of their own over a DynamoDB (dynalite) in
+ * another, as on AWS (the senders and the receiver run in the bench process):
  *
  * - the local stack as `npm start` runs it, with the rate limit lifted, and the two demo
  *   pharmacies (FX001, FX002) subscribed to the bench's receiver;
@@ -34,22 +30,17 @@ export interface MessagesBenchServers {
 
 // Never import values from this module: importing it runs it (it is a child's entry point).
 const receiverUrl = process.argv[2]
-if (!receiverUrl) throw new Error('usage: messages-server.ts <receiver URL>')
+/** The stack's DynamoDB, in a process of its own (startChildOnOwnDynamo). */
+const dynamoEndpoint = process.argv[3]
+if (!receiverUrl || !dynamoEndpoint)
+  throw new Error('usage: messages-server.ts <receiver URL> <DynamoDB endpoint>')
 
-const keysDir = await mkdtemp(join(tmpdir(), 'joinup-messages-bench-'))
-const stack = await startLocalStack({
-  port: 0,
-  ics: 'demo',
-  keysDir,
-  requestsPerMinute: 1e9,
-  seed: demoSeed,
-})
+const { stack, keys, stop: stopStack } = await startBenchStack({ dynamoEndpoint })
 const { documentClient, tableNameOf } = await import('../../functions/shared/dynamodb')
 const { PutCommand } = await import('@aws-sdk/lib-dynamodb')
 const { isRestricted } = await import('../../functions/shared/patients/confidentiality')
 const { nominatedPharmacyOf } = await import('../../functions/shared/patients/careRelationship')
 
-const keys = await loadOrCreateDevKeys(keysDir)
 const secrets: string[] = []
 for (const ods of ['FX001', 'FX002']) {
   const token = await mintToken(keys, { org: ods, scopes: 'subscription.write', ics: stack.ics })
@@ -117,14 +108,11 @@ const bare = createServer((request, response) => {
       .catch(() => undefined)
   })
 })
-bare.keepAliveTimeout = 5_000
-await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
-const address = bare.address()
-if (!address || typeof address === 'string') throw new Error('bare server did not bind')
+const bareUrl = await listenBare(bare)
 
 const servers: MessagesBenchServers = {
   stackUrl: stack.baseUrl,
-  bareUrl: `http://127.0.0.1:${address.port}`,
+  bareUrl,
   token: await mintToken(keys, { org: 'RX9', scopes: 'message.write', ics: stack.ics }),
   patients: demoPatientRecords()
     .filter(
@@ -140,7 +128,6 @@ const servers: MessagesBenchServers = {
 exitWithParent(async () => {
   bare.closeAllConnections()
   bare.close()
-  await stack.stop()
-  await rm(keysDir, { recursive: true, force: true })
+  await stopStack()
 })
 announce(servers)

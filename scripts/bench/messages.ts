@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import exampleDischarge from '../../schemas/api/examples/processMessage.request.json' with { type: 'json' }
 import type { MessagesBenchServers } from './messages-server'
-import { startChild } from './processes'
+import { startChildOnOwnDynamo } from './processes'
 import {
   type BenchOptions,
   type Measurement,
@@ -161,7 +161,7 @@ export async function benchMessages(options: BenchOptions): Promise<SuiteResult>
     ? { rounds: 2, amount: 200, warmup: 100, alone: 50 }
     : { rounds: 3, amount: 600, warmup: 200, alone: 150 }
   const receiver = await startReceiver()
-  const server = startChild<MessagesBenchServers>('messages-server.ts', [receiver.url])
+  const server = startChildOnOwnDynamo<MessagesBenchServers>('messages-server.ts', [receiver.url])
   try {
     const servers = await server.ready
     if (servers.patients.length < SENDERS)

@@ -69,6 +69,40 @@ export function startChild<T>(
   }
 }
 
+/**
+ * Starts a stack child beside its own DynamoDB (scripts/bench/dynalite-server.ts, a process of
+ * its own, as DynamoDB is not the function's CPU on AWS). The child gets the endpoint as its
+ * last argument and passes it to startLocalStack's `dynamoEndpoint`. `dynamoPid` lets a suite
+ * read that process's CPU.
+ */
+export function startChildOnOwnDynamo<T>(
+  file: string,
+  args: string[] = [],
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): BenchChild<T> & { dynamoPid: () => number | undefined } {
+  const dynamo = startChild<{ endpoint: string }>('dynalite-server.ts')
+  let stack: BenchChild<T> | undefined
+  const stop = async () => {
+    await stack?.stop()
+    await dynamo.stop()
+  }
+  const started = dynamo.ready.then(({ endpoint }) => {
+    stack = startChild<T>(file, [...args, endpoint], options)
+    return stack
+  })
+  const ready = started.then((child) => child.ready)
+  ready.catch(() => stop())
+  return {
+    // The stack's process once started; until then the dynalite's (only its pid is read early).
+    get process() {
+      return stack?.process ?? dynamo.process
+    },
+    ready,
+    stop,
+    dynamoPid: () => dynamo.process.pid,
+  }
+}
+
 /** Runs a child to completion and returns its exit code. */
 export function runToEnd(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve, reject) => {

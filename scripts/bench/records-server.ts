@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { loadIcsConfig } from '../../infra/ics-configs'
-import { loadOrCreateDevKeys, mintToken } from '../local/dev-keys'
-import { startLocalStack } from '../local/runtime'
+import { mintToken } from '../local/dev-keys'
 import { sandboxServiceRoot } from '../local/sandbox/gpconnect/provider'
 import { demoPatientRecords } from '../seed/demoPatients'
-import { demoSeed } from '../seed/demoSeed'
+import { startBenchStack } from './bench-stack'
 import { announce, exitWithParent } from './processes'
 
 /*
@@ -37,16 +33,7 @@ const sandboxBaseUrl = process.argv[2]
 const dynamoEndpoint = process.argv[3]
 if (!sandboxBaseUrl || !dynamoEndpoint)
   throw new Error('usage: records-server.ts <sandbox base URL> <DynamoDB endpoint>')
-const keysDir = await mkdtemp(join(tmpdir(), 'joinup-records-bench-'))
-const stack = await startLocalStack({
-  port: 0,
-  ics: 'demo',
-  keysDir,
-  requestsPerMinute: 1e9,
-  seed: demoSeed,
-  sandboxBaseUrl,
-  dynamoEndpoint,
-})
+const { stack, keys, stop: stopStack } = await startBenchStack({ sandboxBaseUrl, dynamoEndpoint })
 const { EventBridgePublisher } = await import('../../functions/shared/events')
 const { recordTypeFromText } = await import('../../schemas/fhir/recordTypes')
 
@@ -85,7 +72,7 @@ for (const [ods, delayMs] of Object.entries(HOLDER_THINK_MS)) {
 
 const server: RecordsBenchServer = {
   stackUrl: stack.baseUrl,
-  token: await mintToken(await loadOrCreateDevKeys(keysDir), {
+  token: await mintToken(keys, {
     org: 'NX001',
     scopes: 'record.read',
     ics: stack.ics,
@@ -107,7 +94,6 @@ const server: RecordsBenchServer = {
 }
 
 exitWithParent(async () => {
-  await stack.stop()
-  await rm(keysDir, { recursive: true, force: true })
+  await stopStack()
 })
 announce(server)

@@ -7,7 +7,7 @@ import { consumerJwt } from '../../functions/shared/gpconnect/consumer'
 import { GET_STRUCTURED_RECORD_INTERACTION } from '../../functions/shared/gpconnect/GpConnectRecordSource'
 import { parametersOf, type StructuredRecordQuery } from '../../functions/shared/records/query'
 import { fire, interleaved, type LoadTarget, summary } from './load'
-import { ROOT, startChild } from './processes'
+import { ROOT, startChild, startChildOnOwnDynamo } from './processes'
 import { areaOf, type ProfileSummary, ProfileTotals, profileClockUs, readProfiles } from './profile'
 import type { RecordsBenchServer } from './records-server'
 import { type BenchOptions, type Measurement, ms, type SuiteResult, table, verdictOf } from './report'
@@ -126,21 +126,20 @@ async function startRecordsChildren(profileDirs?: { stack: string; providers: st
     [],
     profiled(profileDirs?.providers),
   )
-  const dynamo = startChild<{ endpoint: string }>('dynalite-server.ts')
-  let stack: ReturnType<typeof startChild<RecordsBenchServer>> | undefined
+  let stack: ReturnType<typeof startChildOnOwnDynamo<RecordsBenchServer>> | undefined
   const stop = async () => {
     await stack?.stop()
-    await Promise.all([providers.stop(), dynamo.stop()])
+    await providers.stop()
   }
   try {
-    const [{ baseUrl }, { endpoint }] = await Promise.all([providers.ready, dynamo.ready])
-    stack = startChild<RecordsBenchServer>(
+    const { baseUrl } = await providers.ready
+    stack = startChildOnOwnDynamo<RecordsBenchServer>(
       'records-server.ts',
-      [baseUrl, endpoint],
+      [baseUrl],
       profiled(profileDirs?.stack),
     )
     const server = await stack.ready
-    const pids = { stack: stack.process.pid!, providers: providers.process.pid!, dynamo: dynamo.process.pid! }
+    const pids = { stack: stack.process.pid!, providers: providers.process.pid!, dynamo: stack.dynamoPid()! }
     return { server, pids, stop }
   } catch (error) {
     await stop()

@@ -1,6 +1,6 @@
 import type { AppointmentBenchServers } from './appointments-server'
 import { interleaved, summary } from './load'
-import { startChild } from './processes'
+import { startChildOnOwnDynamo } from './processes'
 import {
   type BenchOptions,
   type Measurement,
@@ -22,7 +22,7 @@ const TARGET_MS = 1_000
  */
 export async function benchSlotSearch(options: BenchOptions): Promise<SuiteResult> {
   const started = performance.now()
-  const server = startChild<AppointmentBenchServers>('appointments-server.ts', ['100'])
+  const server = startChildOnOwnDynamo<AppointmentBenchServers>('appointments-server.ts', ['100'])
   try {
     const servers = await server.ready
     const slotsPerDay = servers.slotsPerDay

@@ -271,8 +271,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   progress(`Event bus joinup-${ics}: ${rules.length} rules; gateway: ${gatewayRoutes.length} routes`)
 
   // Scheduled functions (infra/functions.ts `schedule`): once now, with no grace (nothing of this
-  // process is in flight yet: what is left is from before a crash), then on their timer.
+  // process is in flight yet: what is left is from before a crash), then on their timer. The
+  // first run goes on beside start-up (it only finishes what a crash left), and stop waits for it.
   const scheduled: NodeJS.Timeout[] = []
+  const firstRuns: Promise<void>[] = []
   for (const fn of Object.keys(functions) as FunctionName[]) {
     const schedule = (functions[fn] as FunctionDeclaration).schedule
     if (!schedule || !deployed.has(fn)) continue
@@ -288,7 +290,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         progress(`${fn} failed, next run retries: ${String(error)}`)
       }
     }
-    await run({ graceSeconds: 0 })
+    firstRuns.push(run({ graceSeconds: 0 }))
     const timer = setInterval(() => void run({}), schedule.everySeconds * 1000)
     timer.unref()
     scheduled.push(timer)
@@ -422,6 +424,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     stop: async () => {
       for (const timer of scheduled) clearInterval(timer)
+      await Promise.all(firstRuns)
       await gateway.close()
       await bus.stop()
       await dynamo.close()
