@@ -800,6 +800,39 @@ describe('searchPatientAppointments with a practice on GP Connect', () => {
     expect(JSON.stringify(bundle.entry?.[1]?.resource)).not.toContain(nhsNumber)
   })
 
+  it("hides a restricted patient's booking organisation from the host practice", async () => {
+    // Prepare
+    const restrictedPatients = {
+      read: async () => ({
+        kind: 'found',
+        patient: {
+          resourceType: 'Patient',
+          id: nhsNumber,
+          identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+          meta: {
+            security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }],
+          },
+        },
+      }),
+    } as unknown as PatientDirectory
+    // Act
+    const { bundle } = await searchPatientAppointments(
+      nhsNumber,
+      query,
+      'https://api.example',
+      { ...caller, organisation: 'Y90002' } as Caller,
+      { requestId: 'r', correlationId: 'c' },
+      { ...deps(fakePractices('normal')), patients: restrictedPatients },
+    )
+    // Assess
+    const fromPractice = bundle.entry?.map((entry) => JSON.stringify(entry.resource)) ?? []
+    expect(fromPractice).toHaveLength(2)
+    for (const text of fromPractice) {
+      expect(text).not.toContain('NX001')
+      expect(text).not.toContain('RX9')
+    }
+  })
+
   it('warns the same way when the practice fails', async () => {
     const { bundle } = await search(fakePractices('failing'))
     expect(bundle.entry?.map((entry) => entry.search?.mode)).toEqual(['match', 'outcome'])
