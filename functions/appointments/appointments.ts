@@ -56,6 +56,8 @@ interface RequestContext {
   correlationId: string
   /** This API's public base URL (a GP Connect practice is told it as the consumer's `iss`). */
   baseUrl?: string
+  /** The request's headers: a client X-Request-ID (`x-request-id`) makes a booking one a retry can find. */
+  headers?: Record<string, string | undefined>
 }
 
 const invalid = (diagnostics: string) => new FhirError('INVALID_RESOURCE', diagnostics)

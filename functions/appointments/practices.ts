@@ -45,6 +45,8 @@ interface RequestContext {
   correlationId: string
   /** This API's public base URL (the consumer JWT's `iss`). */
   baseUrl?: string
+  /** The request's headers: a client X-Request-ID (`x-request-id`) makes a booking one a retry can find. */
+  headers?: Record<string, string | undefined>
 }
 
 /** The directory entry of a practice whose appointments are reached over GP Connect, if `ods` is one. */
@@ -427,18 +429,20 @@ export async function bookAtPractice(
             ? { ...participant, actor: { reference: `Patient/${nhsNumber}` } }
             : participant,
         )
-  // The request's key goes with the booking, so a retry can find what a lost answer booked.
-  const key = { system: BOOKING_REQUEST_SYSTEM, value: `${caller.organisation}|${context.requestId}` }
-  appointment.identifier = [
-    ...(Array.isArray(appointment.identifier) ? appointment.identifier : []).filter(
-      (identifier) => (identifier as { system?: unknown } | null)?.system !== BOOKING_REQUEST_SYSTEM,
-    ),
-    key,
-  ]
+  // The client's key goes with the booking, so a retry can find what a lost answer booked
+  // (without an X-Request-ID a retry is a new request: there is nothing to find it by).
+  const key = context.headers?.['x-request-id']
+    ? { system: BOOKING_REQUEST_SYSTEM, value: `${caller.organisation}|${context.requestId}` }
+    : undefined
+  const others = (Array.isArray(appointment.identifier) ? appointment.identifier : []).filter(
+    (identifier) => (identifier as { system?: unknown } | null)?.system !== BOOKING_REQUEST_SYSTEM,
+  )
+  appointment.identifier = key ? [...others, key] : others
+  if (!(appointment.identifier as unknown[]).length) delete appointment.identifier
   let answer = await withinTimeout(deps.ics, caller, context.baseUrl ?? '', (practiceContext) =>
     deps.practices.book(practice, appointment, practiceContext),
   )
-  if (answer.kind === 'refused' && answer.status === 409) {
+  if (key && answer.kind === 'refused' && answer.status === 409) {
     answer = (await bookedBefore(practice, { nhsNumber, key, request }, caller, context, deps)) ?? answer
   }
   if (answer.kind !== 'answered') throw practiceError(answer, practice, deps.ics, 'the booking')

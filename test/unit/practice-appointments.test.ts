@@ -563,7 +563,7 @@ describe('bookAppointment at a practice on GP Connect, retried after a lost answ
     const lost = await bookAppointment(
       appointment,
       caller,
-      { requestId: 'r1', correlationId: 'c1' },
+      { requestId: 'r1', correlationId: 'c1', headers: { 'x-request-id': 'r1' } },
       deps(practices, published),
     ).catch((e: unknown) => e)
     expect(lost).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 504 })
@@ -571,13 +571,13 @@ describe('bookAppointment at a practice on GP Connect, retried after a lost answ
     const retry = await bookAppointment(
       appointment,
       caller,
-      { requestId: 'r1', correlationId: 'c2' },
+      { requestId: 'r1', correlationId: 'c2', headers: { 'x-request-id': 'r1' } },
       deps(practices, published),
     )
     const another = await bookAppointment(
       appointment,
       caller,
-      { requestId: 'r2', correlationId: 'c3' },
+      { requestId: 'r2', correlationId: 'c3', headers: { 'x-request-id': 'r2' } },
       deps(practices, published),
     ).catch((e: unknown) => e)
     // Assess
@@ -586,6 +586,76 @@ describe('bookAppointment at a practice on GP Connect, retried after a lost answ
     expect(JSON.stringify(retry.appointment)).not.toContain('booking-request')
     expect(published.map((event) => event.detailType)).toEqual(['AppointmentBooked'])
     expect(another).toMatchObject({ code: 'DUPLICATE_REJECTED', status: 409 })
+  })
+})
+
+describe('bookAppointment at a practice on GP Connect, retried without an X-Request-ID', () => {
+  it('answers 409: without a client key a second request is a new request', async () => {
+    // Prepare: the first booking's answer is lost, and the practice holds it
+    const calls: string[] = []
+    let booked = false
+    const practices: PracticeAppointments = {
+      ...fakePractices('normal'),
+      async book() {
+        calls.push('book')
+        if (booked) return { kind: 'refused', status: 409, code: 'DUPLICATE_REJECTED' }
+        booked = true
+        return { kind: 'failed', failure: 'timeout', detail: 'no answer in time' }
+      },
+      async patientAppointments() {
+        calls.push('appointments')
+        return { kind: 'answered', appointments: [] }
+      },
+    }
+    const deps = {
+      book: {} as AppointmentBook,
+      publisher: { publish: async () => undefined } as unknown as EventPublisher,
+      clock: () => new Date('2027-01-01T00:00:00Z'),
+      ics,
+      patients: {
+        read: async (nhsNumber: string) => ({
+          kind: 'found',
+          patient: {
+            resourceType: 'Patient',
+            id: nhsNumber,
+            identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+          },
+        }),
+      } as unknown as PatientDirectory,
+      practices,
+    }
+    const body = {
+      resourceType: 'Appointment',
+      status: 'booked',
+      description: 'Follow-up',
+      start: '2099-06-15T11:30:00+01:00',
+      end: '2099-06-15T11:40:00+01:00',
+      slot: [{ reference: 'Slot/Y90002.1584' }],
+      contained: [
+        {
+          resourceType: 'Organization',
+          id: '1',
+          identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+          name: 'Demo Urgent Care',
+          telecom: [{ system: 'phone', value: '0300 303 5678' }],
+        },
+      ],
+      extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+      participant: [
+        { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
+        { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
+      ],
+    }
+    const attempt = (requestId: string) =>
+      bookAppointment(body, caller, { requestId, correlationId: requestId, headers: {} }, deps).catch(
+        (e: unknown) => e,
+      )
+    // Act
+    await attempt('generated-1')
+    const second = await attempt('generated-2')
+    // Assess
+    expect(second).toMatchObject({ code: 'DUPLICATE_REJECTED', status: 409 })
+    expect(calls).toEqual(['book', 'book'])
   })
 })
 
