@@ -116,6 +116,32 @@ beforeAll(() => {
 
 const WINDOW = { from: '2027-06-14T23:00:00.000Z', to: '2027-06-28T22:59:59.999Z' }
 
+/** A booking at Y90002 (a GP Connect practice in the demo ICS) by NX001 for 9000000009. */
+function practiceBooking() {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    description: 'Follow-up',
+    start: '2099-06-15T11:30:00+01:00',
+    end: '2099-06-15T11:40:00+01:00',
+    slot: [{ reference: 'Slot/Y90002.1584' }],
+    contained: [
+      {
+        resourceType: 'Organization',
+        id: '1',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
+        name: 'Demo Urgent Care',
+        telecom: [{ system: 'phone', value: '0300 303 5678' }],
+      },
+    ],
+    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
+    participant: [
+      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
+      { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
+    ],
+  }
+}
+
 describe('practiceSlotsOf (GP Connect free slots, STU3 → this stack’s slots)', () => {
   it('maps a free slot with its schedule into the ICS’s ids, answered exactly as a slot held here', () => {
     // Act
@@ -422,28 +448,7 @@ describe('bookAppointment at a practice on GP Connect', () => {
       },
     }),
   } as unknown as PatientDirectory
-  const appointment = {
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Follow-up',
-    start: '2099-06-15T11:30:00+01:00',
-    end: '2099-06-15T11:40:00+01:00',
-    slot: [{ reference: 'Slot/Y90002.1584' }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 303 5678' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
-      { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
-    ],
-  }
+  const appointment = practiceBooking()
   const deps = (practices: PracticeAppointments, published: unknown[]) => ({
     book: {} as AppointmentBook,
     publisher: {
@@ -624,28 +629,7 @@ describe('bookAppointment at a practice on GP Connect, retried without an X-Requ
       } as unknown as PatientDirectory,
       practices,
     }
-    const body = {
-      resourceType: 'Appointment',
-      status: 'booked',
-      description: 'Follow-up',
-      start: '2099-06-15T11:30:00+01:00',
-      end: '2099-06-15T11:40:00+01:00',
-      slot: [{ reference: 'Slot/Y90002.1584' }],
-      contained: [
-        {
-          resourceType: 'Organization',
-          id: '1',
-          identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-          name: 'Demo Urgent Care',
-          telecom: [{ system: 'phone', value: '0300 303 5678' }],
-        },
-      ],
-      extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-      participant: [
-        { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
-        { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
-      ],
-    }
+    const body = practiceBooking()
     const attempt = (requestId: string) =>
       bookAppointment(body, caller, { requestId, correlationId: requestId, headers: {} }, deps).catch(
         (e: unknown) => e,
