@@ -25,8 +25,8 @@ export interface EventPublisher {
   publish(events: OutgoingEvent[], context: { correlationId: string }): Promise<string[]>
 }
 
-/** One EventBridge client per container, reused by every invocation. */
-export const eventBridgeClient = new EventBridgeClient({ maxAttempts: 3 })
+/** One EventBridge client per container, reused by every invocation (pure: dropped where unused). */
+export const eventBridgeClient = /* @__PURE__ */ new EventBridgeClient({ maxAttempts: 3 })
 
 const MAX_BATCH = 10
 const MAX_ROUNDS = 5
