@@ -62,3 +62,18 @@ describe('the patientLookup bundle', () => {
     ).toBe(true)
   }, 60_000)
 })
+
+describe('an event publisher’s bundle', () => {
+  it('carries the event versions it validates with, not the registry’s descriptions and producers', async () => {
+    // Act
+    const report = await bundleFunction('patientIndexApi', join(tmpdir(), 'joinup-bundle-contents-events'))
+    // Assess
+    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
+    const carried = Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path)
+    expect(carried).toContain('schemas/events/versions.ts')
+    expect(carried).not.toContain('schemas/events/registry.ts')
+    expect(readFileSync(report.file, 'utf8')).not.toContain('an organisation registers a pointer')
+  }, 60_000)
+})
