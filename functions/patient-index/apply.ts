@@ -7,7 +7,12 @@ import type { RecordHolderRegisteredV2 } from '../../schemas/events/RecordHolder
 import type { RecordHolderRemovedV1 } from '../../schemas/events/RecordHolderRemoved/v1'
 import { isDetailType, readEventData } from '../../schemas/events/versions'
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
-import { applyHolderChange, compareStamps, type HolderChange } from '../shared/patient-index/HolderEntry'
+import {
+  applyHolderChange,
+  compareStamps,
+  type HolderChange,
+  type HolderEntry,
+} from '../shared/patient-index/HolderEntry'
 import { ConcurrentIndexUpdate, type PatientIndex } from '../shared/patient-index/PatientIndex'
 
 /** The record type an appointment is indexed as (SNOMED CT 749001000000101, NRL's "Appointment"). */
@@ -54,17 +59,7 @@ export async function applyHolderEvent(
         detail.data,
         2,
       ) as RecordHolderRegisteredV2
-      const withdrawal = await deps.index.withdrawal(data.holderOds)
-      // The organisation withdrew everything after this registration happened: it does not come back.
-      // Ties are settled by event id, as inside an entry, so arrival order never decides.
-      const withdrawnLater =
-        withdrawal &&
-        compareStamps(
-          { at: withdrawal.occurredAt, id: withdrawal.eventId },
-          { at: occurredAt, id: metadata.id },
-        ) > 0
-      if (withdrawnLater) return { written: 0, unchanged: 1 }
-      return tally([await applyToEntry(deps.index, changeOf('registered', data, stamp))])
+      return tally([await registerUnlessWithdrawn(deps.index, changeOf('registered', data, stamp))])
     }
     case 'RecordHolderRemoved': {
       const data = readEventData(
@@ -82,9 +77,8 @@ export async function applyHolderEvent(
       const data = readEventData(detailType, metadata.version, detail.data, 1) as
         | AppointmentBookedV1
         | AppointmentCancelledV1
-      if (await withdrawnAfter(deps.index, data.hostOds, stamp)) return { written: 0, unchanged: 1 }
       const holding = { nhsNumber: data.nhsNumber, holderOds: data.hostOds, recordType: APPOINTMENT_RECORD }
-      return tally([await applyToEntry(deps.index, changeOf('registered', holding, stamp))])
+      return tally([await registerUnlessWithdrawn(deps.index, changeOf('registered', holding, stamp))])
     }
     case 'SlotsPublished':
     case 'ConsultationSummaryRecorded':
@@ -154,26 +148,41 @@ function changeOf(
   }
 }
 
-/** True when the holder withdrew everything after the event happened (ties settled by event id). */
-async function withdrawnAfter(
-  index: PatientIndex,
-  holderOds: string,
-  stamp: { occurredAt: string; eventId: string },
-): Promise<boolean> {
-  const withdrawal = await index.withdrawal(holderOds)
-  return (
-    !!withdrawal &&
+/**
+ * A registration, unless the holder withdrew everything after it happened: then it does not
+ * come back. Ties are settled by event id, as inside an entry, so arrival order never
+ * decides. The entry and the withdrawal marker are read in one round trip.
+ */
+async function registerUnlessWithdrawn(index: PatientIndex, change: HolderChange): Promise<boolean> {
+  const { entry, withdrawal } = await index.entryAndWithdrawal(
+    change.nhsNumber,
+    change.holderOds,
+    change.recordType.code,
+  )
+  const withdrawnLater =
+    withdrawal &&
     compareStamps(
       { at: withdrawal.occurredAt, id: withdrawal.eventId },
-      { at: stamp.occurredAt, id: stamp.eventId },
+      { at: change.occurredAt, id: change.eventId },
     ) > 0
-  )
+  if (withdrawnLater) return false
+  return applyToEntry(index, change, { entry })
 }
 
-/** Read, merge, write on condition; on a lost race, read again. Returns whether it wrote. */
-async function applyToEntry(index: PatientIndex, change: HolderChange): Promise<boolean> {
+/**
+ * Read, merge, write on condition; on a lost race, read again. Returns whether it wrote.
+ * `justRead` is the entry as the caller has just read it (absent or not), if it has.
+ */
+async function applyToEntry(
+  index: PatientIndex,
+  change: HolderChange,
+  justRead?: { entry: HolderEntry | undefined },
+): Promise<boolean> {
   for (let race = 0; race < MAX_RACES; race++) {
-    const current = await index.entry(change.nhsNumber, change.holderOds, change.recordType.code)
+    const current =
+      race === 0 && justRead
+        ? justRead.entry
+        : await index.entry(change.nhsNumber, change.holderOds, change.recordType.code)
     const next = applyHolderChange(current, change)
     if (!next) return false
     try {

@@ -95,6 +95,14 @@ export class MemoryPatientIndex implements PatientIndex {
     return stored ? { ...stored } : undefined
   }
 
+  async entryAndWithdrawal(nhsNumber: string, holderOds: string, recordTypeCode: string) {
+    const [entry, withdrawal] = await Promise.all([
+      this.entry(nhsNumber, holderOds, recordTypeCode),
+      this.withdrawal(holderOds),
+    ])
+    return { ...(entry ? { entry } : {}), ...(withdrawal ? { withdrawal } : {}) }
+  }
+
   async saveWithdrawal(withdrawal: OrganisationWithdrawal): Promise<void> {
     const stored = this.withdrawals.get(withdrawal.holderOds)
     if (!stored || Date.parse(stored.occurredAt) < Date.parse(withdrawal.occurredAt)) {

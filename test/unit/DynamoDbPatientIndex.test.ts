@@ -1,6 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
+import { mockClient } from 'aws-sdk-client-mock'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FhirError } from '../../functions/shared/errors'
 import {
   DynamoDbPatientIndex,
@@ -531,5 +538,101 @@ describe('DynamoDbPatientIndex', () => {
       // Assess
       expect(await index.withdrawal('Y90002')).toMatchObject({ eventId: 'evt-newer' })
     })
+
+    it("reads an entry and its holder's withdrawal together, each as the single reads give it", async () => {
+      // Prepare
+      const [nhsNumber] = patientsFor(1)
+      await index.save(entryOf({ nhsNumber: nhsNumber!, holderOds: 'Y90002' }), 0)
+      await index.saveWithdrawal(withdrawalAt('2026-06-02T09:00:00.000Z', 'evt-withdrawn'))
+
+      // Act
+      const both = await index.entryAndWithdrawal(nhsNumber!, 'Y90002', SUMMARY_RECORD.code)
+
+      // Assess
+      expect(both).toEqual({
+        entry: await index.entry(nhsNumber!, 'Y90002', SUMMARY_RECORD.code),
+        withdrawal: await index.withdrawal('Y90002'),
+      })
+      expect(both.entry).toMatchObject({ nhsNumber, holderOds: 'Y90002', version: 1 })
+    })
+
+    it('answers neither when there is no entry and no withdrawal', async () => {
+      // Act
+      const both = await index.entryAndWithdrawal(patientsFor(1)[0]!, 'Y90002', SUMMARY_RECORD.code)
+
+      // Assess
+      expect(both).toEqual({})
+    })
+  })
+})
+
+describe('entryAndWithdrawal when DynamoDB leaves keys unprocessed', () => {
+  const table = 'patient-index'
+  const withdrawalItem = {
+    pk: 'ORGANISATION#RX9',
+    sk: 'WITHDRAWAL',
+    withdrawnOds: 'RX9',
+    occurredAt: '2026-06-01T09:00:00.000Z',
+    eventId: 'evt-1',
+    reason: 'organisation-closed',
+  }
+  const entryKey = { pk: patientKey('9000000009'), sk: holderKey('RX9', SUMMARY_RECORD.code) }
+
+  it('asks again for what was left, with consistent reads each time', async () => {
+    // Prepare: the first answer carries the withdrawal and leaves the entry unprocessed
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-2' }))
+    const mock = mockClient(client)
+    mock
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { [table]: [withdrawalItem] },
+        UnprocessedKeys: { [table]: { Keys: [entryKey], ConsistentRead: true } },
+      })
+      .resolvesOnce({ Responses: { [table]: [] } })
+
+    // Act
+    const both = await new DynamoDbPatientIndex(client, table).entryAndWithdrawal(
+      '9000000009',
+      'RX9',
+      SUMMARY_RECORD.code,
+    )
+
+    // Assess
+    expect(both).toEqual({
+      withdrawal: {
+        holderOds: 'RX9',
+        occurredAt: withdrawalItem.occurredAt,
+        eventId: 'evt-1',
+        reason: 'organisation-closed',
+      },
+    })
+    const asked = mock.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems?.[table])
+    expect(asked).toEqual([
+      { Keys: [entryKey, { pk: 'ORGANISATION#RX9', sk: 'WITHDRAWAL' }], ConsistentRead: true },
+      { Keys: [entryKey], ConsistentRead: true },
+    ])
+  })
+
+  it('fails rather than answer without a key DynamoDB keeps leaving unprocessed', async () => {
+    // Prepare
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-2' }))
+    mockClient(client)
+      .on(BatchGetCommand)
+      .resolves({ Responses: { [table]: [] }, UnprocessedKeys: { [table]: { Keys: [entryKey] } } })
+
+    vi.useFakeTimers()
+
+    // Act
+    const reading = new DynamoDbPatientIndex(client, table).entryAndWithdrawal(
+      '9000000009',
+      'RX9',
+      SUMMARY_RECORD.code,
+    )
+    const failed = expect(reading).rejects.toThrow(/unprocessed/)
+    await vi.runAllTimersAsync()
+
+    // Assess
+    await failed
+    vi.useRealTimers()
   })
 })

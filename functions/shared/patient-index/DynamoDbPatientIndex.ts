@@ -1,4 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
 import { documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
 import { FhirError } from '../errors'
 import { type HolderEntry, pointerIdOf } from './HolderEntry'
@@ -15,6 +22,20 @@ const TOMBSTONE_DAYS = 30
 export const patientKey = (nhsNumber: string) => `PATIENT#${nhsNumber}`
 export const holderKey = (holderOds: string, recordTypeCode: string) =>
   `HOLDER#${holderOds}#${recordTypeCode}`
+const WITHDRAWAL_SK = 'WITHDRAWAL'
+/** Rounds of a BatchGetItem while DynamoDB leaves keys unprocessed (throttling), with backoff between. */
+const BATCH_GET_ROUNDS = 6
+/** An organisation's withdrawal marker (no holderOds attribute: it stays out of the by-holder index). */
+const withdrawalKey = (holderOds: string) => ({ pk: `ORGANISATION#${holderOds}`, sk: WITHDRAWAL_SK })
+
+function withdrawalOf(item: Record<string, unknown>): OrganisationWithdrawal {
+  return {
+    holderOds: item.withdrawnOds as string,
+    occurredAt: item.occurredAt as string,
+    eventId: item.eventId as string,
+    reason: item.reason as string,
+  }
+}
 
 export interface IndexItem extends HolderEntry {
   pk: string
@@ -168,19 +189,36 @@ export class DynamoDbPatientIndex implements PatientIndex {
 
   async withdrawal(holderOds: string): Promise<OrganisationWithdrawal | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `ORGANISATION#${holderOds}`, sk: 'WITHDRAWAL' },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.tableName, Key: withdrawalKey(holderOds), ConsistentRead: true }),
     )
-    if (!Item) return undefined
-    return {
-      holderOds: Item.withdrawnOds as string,
-      occurredAt: Item.occurredAt as string,
-      eventId: Item.eventId as string,
-      reason: Item.reason as string,
+    return Item ? withdrawalOf(Item) : undefined
+  }
+
+  async entryAndWithdrawal(
+    nhsNumber: string,
+    holderOds: string,
+    recordTypeCode: string,
+  ): Promise<{ entry?: HolderEntry; withdrawal?: OrganisationWithdrawal }> {
+    const found: { entry?: HolderEntry; withdrawal?: OrganisationWithdrawal } = {}
+    let pending: Record<string, unknown>[] | undefined = [
+      { pk: patientKey(nhsNumber), sk: holderKey(holderOds, recordTypeCode) },
+      withdrawalKey(holderOds),
+    ]
+    for (let round = 0; pending?.length && round < BATCH_GET_ROUNDS; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round))
+      const result: BatchGetCommandOutput = await this.client.send(
+        new BatchGetCommand({
+          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+        }),
+      )
+      for (const item of result.Responses?.[this.tableName] ?? []) {
+        if (item.sk === WITHDRAWAL_SK) found.withdrawal = withdrawalOf(item)
+        else found.entry = entryOf(item as IndexItem)
+      }
+      pending = result.UnprocessedKeys?.[this.tableName]?.Keys
     }
+    if (pending?.length) throw new Error('BatchGetItem kept leaving index keys unprocessed')
+    return found
   }
 
   async saveWithdrawal(withdrawal: OrganisationWithdrawal): Promise<void> {
@@ -188,10 +226,8 @@ export class DynamoDbPatientIndex implements PatientIndex {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          // No holderOds attribute on this item: it stays out of the by-holder index.
           Item: {
-            pk: `ORGANISATION#${withdrawal.holderOds}`,
-            sk: 'WITHDRAWAL',
+            ...withdrawalKey(withdrawal.holderOds),
             withdrawnOds: withdrawal.holderOds,
             occurredAt: withdrawal.occurredAt,
             occurredAtMs: Date.parse(withdrawal.occurredAt),

@@ -41,6 +41,12 @@ export interface PatientIndex {
   heldBy(holderOds: string, page: { limit: number; cursor?: string }): Promise<IndexPage>
   /** When the organisation last withdrew everything it holds (later-arriving older registrations lose to it). */
   withdrawal(holderOds: string): Promise<OrganisationWithdrawal | undefined>
+  /** `entry` and its holder's `withdrawal` read together: what a registration needs, in one round trip. */
+  entryAndWithdrawal(
+    nhsNumber: string,
+    holderOds: string,
+    recordTypeCode: string,
+  ): Promise<{ entry?: HolderEntry; withdrawal?: OrganisationWithdrawal }>
   /** Records a withdrawal if it is newer than the one stored. */
   saveWithdrawal(withdrawal: OrganisationWithdrawal): Promise<void>
 }
