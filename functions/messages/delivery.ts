@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import type { EventBridgeEvent } from 'aws-lambda'
 import type { DischargeSummaryPublishedV1 } from '../../schemas/events/DischargeSummaryPublished/v1'
 import { EventMetadata } from '../../schemas/events/envelope'
-import { type DetailType, readEventData } from '../../schemas/events/registry'
+import { type DetailType, readEventData } from '../../schemas/events/versions'
 import type {
   MessageStore,
   RecipientState,

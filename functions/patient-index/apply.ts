@@ -5,7 +5,7 @@ import { EventMetadata } from '../../schemas/events/envelope'
 import type { OrganisationRecordsWithdrawnV1 } from '../../schemas/events/OrganisationRecordsWithdrawn/v1'
 import type { RecordHolderRegisteredV2 } from '../../schemas/events/RecordHolderRegistered/v2'
 import type { RecordHolderRemovedV1 } from '../../schemas/events/RecordHolderRemoved/v1'
-import { type DetailType, eventRegistry, readEventData } from '../../schemas/events/registry'
+import { isDetailType, readEventData } from '../../schemas/events/versions'
 import { recordTypeFromText } from '../../schemas/fhir/recordTypes'
 import {
   applyHolderChange,
@@ -45,13 +45,13 @@ export async function applyHolderEvent(
   deps: ApplyDependencies,
 ): Promise<ApplyOutcome> {
   const detailType = event['detail-type']
-  if (!Object.hasOwn(eventRegistry, detailType)) throw new Error(`Not a record-holder event: ${detailType}`)
+  if (!isDetailType(detailType)) throw new Error(`Not a record-holder event: ${detailType}`)
   const detail = event.detail as { metadata?: unknown; data?: unknown }
   const metadata = EventMetadata.parse(detail.metadata)
   const occurredAt = new Date(metadata.occurredAt).toISOString()
   const stamp = { occurredAt, eventId: metadata.id }
 
-  switch (detailType as DetailType) {
+  switch (detailType) {
     case 'RecordHolderRegistered': {
       const data = readEventData(
         'RecordHolderRegistered',
@@ -74,7 +74,7 @@ export async function applyHolderEvent(
     case 'AppointmentCancelled': {
       // The hosting organisation holds an appointment record about the patient, booked or
       // cancelled alike (GP Connect keeps cancelled appointments in the patient's list).
-      const data = readEventData(detailType as DetailType, metadata.version, detail.data, 1) as
+      const data = readEventData(detailType, metadata.version, detail.data, 1) as
         | AppointmentBookedV1
         | AppointmentCancelledV1
       const holding = { nhsNumber: data.nhsNumber, holderOds: data.hostOds, recordType: APPOINTMENT_RECORD }

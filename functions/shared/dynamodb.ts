@@ -5,11 +5,15 @@ import { type TableName, tables } from '../../infra/tables'
 /**
  * One DynamoDB client per container, built at module scope and reused by every
  * invocation. The endpoint comes from the SDK's own configuration: in the local runtime
- * `AWS_ENDPOINT_URL_DYNAMODB` points it at the in-process dynalite.
+ * `AWS_ENDPOINT_URL_DYNAMODB` points it at the in-process dynalite. Pure, like every
+ * module-scope SDK client here: a bundle keeps a client only where code calls it.
  */
-export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), {
-  marshallOptions: { removeUndefinedValues: true },
-})
+export const documentClient = /* @__PURE__ */ DynamoDBDocumentClient.from(
+  new DynamoDBClient({ maxAttempts: 3 }),
+  {
+    marshallOptions: { removeUndefinedValues: true },
+  },
+)
 
 /**
  * Each table's environment variable. Cloud bundles have them compiled in (infra/bundling.ts

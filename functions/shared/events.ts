@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge'
 import { envelopeOf } from '../../schemas/events/envelope'
-import { type DetailType, type EventVersion, eventRegistry } from '../../schemas/events/registry'
+import { type DetailType, type EventVersion, eventVersionOf } from '../../schemas/events/versions'
 import { FhirError } from './errors'
 import type { Clock } from './time'
 
@@ -25,8 +25,8 @@ export interface EventPublisher {
   publish(events: OutgoingEvent[], context: { correlationId: string }): Promise<string[]>
 }
 
-/** One EventBridge client per container, reused by every invocation. */
-export const eventBridgeClient = new EventBridgeClient({ maxAttempts: 3 })
+/** One EventBridge client per container, reused by every invocation (pure: dropped where unused). */
+export const eventBridgeClient = /* @__PURE__ */ new EventBridgeClient({ maxAttempts: 3 })
 
 const MAX_BATCH = 10
 const MAX_ROUNDS = 5
@@ -64,9 +64,7 @@ export class EventBridgePublisher implements EventPublisher {
   async publish(events: OutgoingEvent[], context: { correlationId: string }): Promise<string[]> {
     const occurredAt = this.options.clock().toISOString()
     const entries = events.map((event) => {
-      const definition: EventVersion | undefined = (
-        eventRegistry[event.detailType].versions as Readonly<Record<number, EventVersion>>
-      )[event.major]
+      const definition: EventVersion | undefined = eventVersionOf(event.detailType, event.major)
       if (!definition) throw new Error(`${event.detailType} has no major ${event.major}`)
       const detail = envelopeOf(definition.strict, 'strict').parse({
         metadata: {

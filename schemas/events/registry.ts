@@ -1,35 +1,7 @@
-import type * as z from 'zod/mini'
-import { AppointmentBookedV1, AppointmentBookedV1Tolerant } from './AppointmentBooked/v1'
-import { AppointmentCancelledV1, AppointmentCancelledV1Tolerant } from './AppointmentCancelled/v1'
-import {
-  ConsultationSummaryRecordedV1,
-  ConsultationSummaryRecordedV1Tolerant,
-} from './ConsultationSummaryRecorded/v1'
-import {
-  DischargeSummaryPublishedV1,
-  DischargeSummaryPublishedV1Tolerant,
-} from './DischargeSummaryPublished/v1'
-import {
-  OrganisationRecordsWithdrawnV1,
-  OrganisationRecordsWithdrawnV1Tolerant,
-} from './OrganisationRecordsWithdrawn/v1'
-import { upcastRecordHolderRegisteredV1 } from './RecordHolderRegistered/upcast'
-import { RecordHolderRegisteredV1, RecordHolderRegisteredV1Tolerant } from './RecordHolderRegistered/v1'
-import { RecordHolderRegisteredV2, RecordHolderRegisteredV2Tolerant } from './RecordHolderRegistered/v2'
-import { RecordHolderRemovedV1, RecordHolderRemovedV1Tolerant } from './RecordHolderRemoved/v1'
-import { SlotsPublishedV1, SlotsPublishedV1Tolerant } from './SlotsPublished/v1'
+import { type DetailType, type EventVersion, eventVersions } from './versions'
 
-export interface EventVersion {
-  /** The version producers write now, `<major>.<minor>`; a minor bump is an additive change. */
-  version: string
-  /** Producers validate with this before PutEvents (unknown fields refused). */
-  strict: z.ZodMiniType
-  /** Consumers parse with this (unknown fields ignored). */
-  tolerant: z.ZodMiniType
-  status: 'current' | 'deprecated'
-  /** Turns this major's data into the next major's (pure, total). */
-  upcast?: (data: never) => unknown
-}
+export type { DetailType, EventVersion } from './versions'
+export { eventVersionOf, isDetailType, latestMajor, majorOf, readEventData } from './versions'
 
 export interface EventDefinition {
   description: string
@@ -39,7 +11,9 @@ export interface EventDefinition {
 }
 
 /**
- * Every event on the ICS bus: its versions, schemas and producers. Consumers are the
+ * Every event on the ICS bus: what it means, its producers, and its versions and schemas
+ * (schemas/events/versions.ts, the part functions run: they import that module, never
+ * this one, so the prose here stays out of their bundles). Consumers are the
  * rules in infra/event-rules.ts that name the event (`consumersOf`). `npm run schemas`
  * exports each version's JSON Schema, and the example beside each schema file
  * (`<DetailType>/v<major>.example.json`) is checked against every consumer.
@@ -62,21 +36,7 @@ export const eventRegistry = {
         majors: [2],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: RecordHolderRegisteredV1,
-        tolerant: RecordHolderRegisteredV1Tolerant,
-        status: 'deprecated',
-        upcast: upcastRecordHolderRegisteredV1 as (data: never) => unknown,
-      },
-      2: {
-        version: '2.0',
-        strict: RecordHolderRegisteredV2,
-        tolerant: RecordHolderRegisteredV2Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.RecordHolderRegistered,
   },
   RecordHolderRemoved: {
     description: 'An organisation no longer holds, or may no longer share, a record about a patient.',
@@ -87,14 +47,7 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: RecordHolderRemovedV1,
-        tolerant: RecordHolderRemovedV1Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.RecordHolderRemoved,
   },
   OrganisationRecordsWithdrawn: {
     description: 'Every index entry of one organisation goes (it closed, left the ICS or suspended sharing).',
@@ -110,14 +63,7 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: OrganisationRecordsWithdrawnV1,
-        tolerant: OrganisationRecordsWithdrawnV1Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.OrganisationRecordsWithdrawn,
   },
   SlotsPublished: {
     description: 'An organisation published free slots that any member of the ICS may book.',
@@ -128,9 +74,7 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: { version: '1.0', strict: SlotsPublishedV1, tolerant: SlotsPublishedV1Tolerant, status: 'current' },
-    },
+    versions: eventVersions.SlotsPublished,
   },
   AppointmentBooked: {
     description: 'A slot was booked for a patient: the hosting organisation now holds an appointment record.',
@@ -141,14 +85,7 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: AppointmentBookedV1,
-        tolerant: AppointmentBookedV1Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.AppointmentBooked,
   },
   AppointmentCancelled: {
     description: 'A booked appointment was cancelled and its slot is free for rebooking.',
@@ -159,14 +96,7 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: AppointmentCancelledV1,
-        tolerant: AppointmentCancelledV1Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.AppointmentCancelled,
   },
   ConsultationSummaryRecorded: {
     description:
@@ -178,14 +108,7 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: ConsultationSummaryRecordedV1,
-        tolerant: ConsultationSummaryRecordedV1Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.ConsultationSummaryRecorded,
   },
   DischargeSummaryPublished: {
     description:
@@ -197,53 +120,6 @@ export const eventRegistry = {
         majors: [1],
       },
     ],
-    versions: {
-      1: {
-        version: '1.0',
-        strict: DischargeSummaryPublishedV1,
-        tolerant: DischargeSummaryPublishedV1Tolerant,
-        status: 'current',
-      },
-    },
+    versions: eventVersions.DischargeSummaryPublished,
   },
-} as const satisfies Record<string, EventDefinition>
-
-export type DetailType = keyof typeof eventRegistry
-
-/** The major of a `<major>.<minor>` version. */
-export function majorOf(version: string): number {
-  return Number(version.split('.')[0])
-}
-
-/** The highest major of an event. */
-export function latestMajor(detailType: DetailType): number {
-  return Math.max(...Object.keys(eventRegistry[detailType].versions).map(Number))
-}
-
-/**
- * Reads an event's data with the tolerant schema of its own major, then upcasts it step
- * by step to `targetMajor`. Throws when the data does not fit (the event is poison: it
- * goes to the DLQ) or when no upcaster path exists.
- */
-export function readEventData(
-  detailType: DetailType,
-  version: string,
-  data: unknown,
-  targetMajor: number,
-): unknown {
-  const versions: Readonly<Record<number, EventVersion>> = eventRegistry[detailType].versions
-  let major = majorOf(version)
-  const own = versions[major]
-  if (!own) throw new Error(`${detailType} has no major ${major}`)
-  if (major > targetMajor)
-    throw new Error(`${detailType} v${major} is newer than this consumer (v${targetMajor})`)
-  let current: unknown = own.tolerant.parse(data)
-  while (major < targetMajor) {
-    const upcast = versions[major]?.upcast
-    if (!upcast) throw new Error(`${detailType} has no upcaster from v${major}`)
-    current = (upcast as (data: unknown) => unknown)(current)
-    major++
-    current = versions[major]!.tolerant.parse(current)
-  }
-  return current
-}
+} as const satisfies Record<DetailType, EventDefinition>

@@ -39,5 +39,41 @@ describe('the patientLookup bundle', () => {
     expect(carried.filter((path) => path.includes('jose/dist/webapi/jwks/remote'))).toEqual([])
     // infra/capabilities.ts lends its one-line isEnabled; its declarations stay out.
     expect(readFileSync(report.file, 'utf8')).not.toContain('SMART discovery')
+    // The demo ICS keeps its own copy of PDS: no national client, so no Secrets Manager SDK.
+    expect(carried.filter((path) => path.includes('node_modules/@aws-sdk/client-secrets-manager/'))).toEqual(
+      [],
+    )
+  }, 60_000)
+
+  it('carries the Secrets Manager client where the ICS reads the national PDS', async () => {
+    // Act
+    const report = await bundleFunction(
+      'patientLookup',
+      join(tmpdir(), 'joinup-bundle-contents-national'),
+      'example-north',
+    )
+    // Assess
+    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
+    const carried = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0)
+    expect(
+      carried.some(([path]) =>
+        path.endsWith('node_modules/@aws-sdk/client-secrets-manager/dist-es/SecretsManagerClient.js'),
+      ),
+    ).toBe(true)
+  }, 60_000)
+})
+
+describe('an event publisher’s bundle', () => {
+  it('carries the event versions it validates with, not the registry’s descriptions and producers', async () => {
+    // Act
+    const report = await bundleFunction('patientIndexApi', join(tmpdir(), 'joinup-bundle-contents-events'))
+    // Assess
+    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
+    const carried = Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path)
+    expect(carried).toContain('schemas/events/versions.ts')
+    expect(carried).not.toContain('schemas/events/registry.ts')
+    expect(readFileSync(report.file, 'utf8')).not.toContain('an organisation registers a pointer')
   }, 60_000)
 })

@@ -1,8 +1,8 @@
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs'
 import type { SQSRecord } from 'aws-lambda'
 
-/** One SQS client per container. */
-const sqsClient = new SQSClient({ maxAttempts: 3 })
+/** One SQS client per container (pure: dropped where unused). */
+const sqsClient = /* @__PURE__ */ new SQSClient({ maxAttempts: 3 })
 
 /** First retry delay of a delivery (seconds); doubles per receive. */
 export const FIRST_RETRY_SECONDS = 30
