@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { type TableName, tables } from '../../infra/tables'
 
 /**
@@ -34,4 +34,38 @@ export function tableNameOf(table: TableName): string {
 /** True when a write was refused by its condition expression. */
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException'
+}
+
+/** Rounds of one BatchGetItem while DynamoDB leaves keys unprocessed (throttling), with backoff between. */
+const BATCH_GET_ROUNDS = 6
+
+/**
+ * Every item of `keys` that exists in one table, by BatchGetItem (100 keys a call), asking
+ * again with exponential backoff for what DynamoDB leaves unprocessed. Fails rather than
+ * answer without a key it was asked for.
+ */
+export async function batchGetItems(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: Record<string, unknown>[],
+  options: { consistentRead?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = []
+  for (let start = 0; start < keys.length; start += 100) {
+    let pending: Record<string, unknown>[] | undefined = keys.slice(start, start + 100)
+    for (let round = 0; pending?.length && round < BATCH_GET_ROUNDS; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round))
+      const result: BatchGetCommandOutput = await client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: { Keys: pending, ...(options.consistentRead ? { ConsistentRead: true } : {}) },
+          },
+        }),
+      )
+      items.push(...(result.Responses?.[tableName] ?? []))
+      pending = result.UnprocessedKeys?.[tableName]?.Keys
+    }
+    if (pending?.length) throw new Error(`BatchGetItem kept leaving keys of ${tableName} unprocessed`)
+  }
+  return items
 }

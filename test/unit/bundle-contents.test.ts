@@ -9,6 +9,16 @@ import { bundleFunction } from '../../scripts/bundle-sizes'
 // What a Lambda bundle carries, from esbuild's metafile: the bench measures the size, this
 // says which modules must stay out so the size does not creep back.
 
+/** Builds one function as CDK does: the modules with bytes in its output, and the output's text. */
+async function bundleOf(fn: Parameters<typeof bundleFunction>[0], dir: string, ics?: string) {
+  const report = await bundleFunction(fn, join(tmpdir(), dir), ics)
+  const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
+  const carried = Object.entries(output.inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path)
+  return { carried, text: () => readFileSync(report.file, 'utf8') }
+}
+
 describe('functionDefine', () => {
   it('compiles in the function’s own capability and every table’s environment variable', () => {
     // Act
@@ -27,18 +37,14 @@ describe('functionDefine', () => {
 describe('the patientLookup bundle', () => {
   it('carries no zod, no remote JWKS client and no table or capability declarations', async () => {
     // Act
-    const report = await bundleFunction('patientLookup', join(tmpdir(), 'joinup-bundle-contents'))
+    const { carried, text } = await bundleOf('patientLookup', 'joinup-bundle-contents')
     // Assess
-    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
-    const carried = Object.entries(output.inputs)
-      .filter(([, input]) => input.bytesInOutput > 0)
-      .map(([path]) => path)
     expect(carried.filter((path) => path.includes('node_modules/zod/'))).toEqual([])
     expect(carried).not.toContain('infra/tables.ts')
     // The demo ICS trusts its demo issuer's keys from its config: no remote JWKS client.
     expect(carried.filter((path) => path.includes('jose/dist/webapi/jwks/remote'))).toEqual([])
     // infra/capabilities.ts lends its one-line isEnabled; its declarations stay out.
-    expect(readFileSync(report.file, 'utf8')).not.toContain('SMART discovery')
+    expect(text()).not.toContain('SMART discovery')
     // The demo ICS keeps its own copy of PDS: no national client, so no Secrets Manager SDK.
     expect(carried.filter((path) => path.includes('node_modules/@aws-sdk/client-secrets-manager/'))).toEqual(
       [],
@@ -47,16 +53,10 @@ describe('the patientLookup bundle', () => {
 
   it('carries the Secrets Manager client where the ICS reads the national PDS', async () => {
     // Act
-    const report = await bundleFunction(
-      'patientLookup',
-      join(tmpdir(), 'joinup-bundle-contents-national'),
-      'example-north',
-    )
+    const { carried } = await bundleOf('patientLookup', 'joinup-bundle-contents-national', 'example-north')
     // Assess
-    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
-    const carried = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0)
     expect(
-      carried.some(([path]) =>
+      carried.some((path) =>
         path.endsWith('node_modules/@aws-sdk/client-secrets-manager/dist-es/SecretsManagerClient.js'),
       ),
     ).toBe(true)
@@ -66,14 +66,10 @@ describe('the patientLookup bundle', () => {
 describe('an event publisher’s bundle', () => {
   it('carries the event versions it validates with, not the registry’s descriptions and producers', async () => {
     // Act
-    const report = await bundleFunction('patientIndexApi', join(tmpdir(), 'joinup-bundle-contents-events'))
+    const { carried, text } = await bundleOf('patientIndexApi', 'joinup-bundle-contents-events')
     // Assess
-    const output = Object.values(report.metafile.outputs).find((candidate) => candidate.entryPoint)!
-    const carried = Object.entries(output.inputs)
-      .filter(([, input]) => input.bytesInOutput > 0)
-      .map(([path]) => path)
     expect(carried).toContain('schemas/events/versions.ts')
     expect(carried).not.toContain('schemas/events/registry.ts')
-    expect(readFileSync(report.file, 'utf8')).not.toContain('an organisation registers a pointer')
+    expect(text()).not.toContain('an organisation registers a pointer')
   }, 60_000)
 })

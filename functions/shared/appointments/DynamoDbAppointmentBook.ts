@@ -1,6 +1,4 @@
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -8,7 +6,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
-import { documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
+import { batchGetItems, documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
 import {
   type AppointmentBook,
   appointmentIdOf,
@@ -174,28 +172,16 @@ export class DynamoDbAppointmentBook implements AppointmentBook {
       found.push(known.resource)
       return false
     })
-    for (let start = 0; start < unique.length; start += 100) {
-      let pending: Record<string, unknown>[] | undefined = unique
-        .slice(start, start + 100)
-        .map((key) => ({ pk: `ORG#${key.hostOds}`, sk: `${key.type}#${key.id}` }))
-      for (let round = 0; pending?.length && round < 8; round++) {
-        const result: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-        )
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const resource: PublishedResource = {
-            hostOds: item.hostOds as string,
-            type: item.type as PublishedResource['type'],
-            id: item.id as string,
-            resource: JSON.parse(item.resource as string) as Record<string, unknown>,
-          }
-          found.push(resource)
-          this.knownResources.set(resourceKey(resource), { resource, until: now + this.referenceTtlMs })
-        }
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys
-        if (pending?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round))
+    const itemKeys = unique.map((key) => ({ pk: `ORG#${key.hostOds}`, sk: `${key.type}#${key.id}` }))
+    for (const item of await batchGetItems(this.client, this.tableName, itemKeys)) {
+      const resource: PublishedResource = {
+        hostOds: item.hostOds as string,
+        type: item.type as PublishedResource['type'],
+        id: item.id as string,
+        resource: JSON.parse(item.resource as string) as Record<string, unknown>,
       }
-      if (pending?.length) throw new Error('BatchGetItem kept leaving keys unprocessed')
+      found.push(resource)
+      this.knownResources.set(resourceKey(resource), { resource, until: now + this.referenceTtlMs })
     }
     return found
   }

@@ -1,12 +1,5 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb'
-import { documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { batchGetItems, documentClient, isConditionFailure, tableNameOf } from '../dynamodb'
 import { FhirError } from '../errors'
 import { type HolderEntry, pointerIdOf } from './HolderEntry'
 import {
@@ -23,8 +16,6 @@ export const patientKey = (nhsNumber: string) => `PATIENT#${nhsNumber}`
 export const holderKey = (holderOds: string, recordTypeCode: string) =>
   `HOLDER#${holderOds}#${recordTypeCode}`
 const WITHDRAWAL_SK = 'WITHDRAWAL'
-/** Rounds of a BatchGetItem while DynamoDB leaves keys unprocessed (throttling), with backoff between. */
-const BATCH_GET_ROUNDS = 6
 /** An organisation's withdrawal marker (no holderOds attribute: it stays out of the by-holder index). */
 const withdrawalKey = (holderOds: string) => ({ pk: `ORGANISATION#${holderOds}`, sk: WITHDRAWAL_SK })
 
@@ -200,24 +191,14 @@ export class DynamoDbPatientIndex implements PatientIndex {
     recordTypeCode: string,
   ): Promise<{ entry?: HolderEntry; withdrawal?: OrganisationWithdrawal }> {
     const found: { entry?: HolderEntry; withdrawal?: OrganisationWithdrawal } = {}
-    let pending: Record<string, unknown>[] | undefined = [
+    const keys = [
       { pk: patientKey(nhsNumber), sk: holderKey(holderOds, recordTypeCode) },
       withdrawalKey(holderOds),
     ]
-    for (let round = 0; pending?.length && round < BATCH_GET_ROUNDS; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round))
-      const result: BatchGetCommandOutput = await this.client.send(
-        new BatchGetCommand({
-          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-        }),
-      )
-      for (const item of result.Responses?.[this.tableName] ?? []) {
-        if (item.sk === WITHDRAWAL_SK) found.withdrawal = withdrawalOf(item)
-        else found.entry = entryOf(item as IndexItem)
-      }
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys
+    for (const item of await batchGetItems(this.client, this.tableName, keys, { consistentRead: true })) {
+      if (item.sk === WITHDRAWAL_SK) found.withdrawal = withdrawalOf(item)
+      else found.entry = entryOf(item as unknown as IndexItem)
     }
-    if (pending?.length) throw new Error('BatchGetItem kept leaving index keys unprocessed')
     return found
   }
 
