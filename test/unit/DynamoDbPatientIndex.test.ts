@@ -556,6 +556,29 @@ describe('DynamoDbPatientIndex', () => {
       expect(both.entry).toMatchObject({ nhsNumber, holderOds: 'Y90002', version: 1 })
     })
 
+    it('answers reads made together each with its own entry, from one shared read', async () => {
+      // Prepare: three patients, two with an entry at Y90002, and Y90002's withdrawal
+      const [first, second, third] = patientsFor(3)
+      await index.save(entryOf({ nhsNumber: first!, holderOds: 'Y90002' }), 0)
+      await index.save(entryOf({ nhsNumber: third!, holderOds: 'Y90002' }), 0)
+      await index.saveWithdrawal(withdrawalAt('2026-06-03T09:00:00.000Z', 'evt-together'))
+
+      // Act
+      const answers = await Promise.all(
+        [first!, second!, third!].map((nhsNumber) =>
+          index.entryAndWithdrawal(nhsNumber, 'Y90002', SUMMARY_RECORD.code),
+        ),
+      )
+
+      // Assess
+      expect(answers.map((answer) => answer.entry?.nhsNumber)).toEqual([first, undefined, third])
+      expect(answers.map((answer) => answer.withdrawal?.eventId)).toEqual([
+        'evt-together',
+        'evt-together',
+        'evt-together',
+      ])
+    })
+
     it('answers neither when there is no entry and no withdrawal', async () => {
       // Act
       const both = await index.entryAndWithdrawal(patientsFor(1)[0]!, 'Y90002', SUMMARY_RECORD.code)
@@ -610,6 +633,32 @@ describe('entryAndWithdrawal when DynamoDB leaves keys unprocessed', () => {
     expect(asked).toEqual([
       { Keys: [entryKey, { pk: 'ORGANISATION#RX9', sk: 'WITHDRAWAL' }], ConsistentRead: true },
       { Keys: [entryKey], ConsistentRead: true },
+    ])
+  })
+
+  it("reads a batch of registrations in one BatchGetItem, each holder's marker asked once", async () => {
+    // Prepare
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-2' }))
+    const mock = mockClient(client)
+    mock.on(BatchGetCommand).resolves({ Responses: { [table]: [withdrawalItem] } })
+    const patients = ['9000000009', '9000000017', '9000000025']
+
+    const index = new DynamoDbPatientIndex(client, table)
+
+    // Act
+    const answers = await Promise.all(
+      patients.map((nhsNumber) => index.entryAndWithdrawal(nhsNumber, 'RX9', SUMMARY_RECORD.code)),
+    )
+
+    // Assess: one call, three entry keys and one marker key
+    expect(answers.every((answer) => answer.withdrawal?.eventId === 'evt-1')).toBe(true)
+    const calls = mock.commandCalls(BatchGetCommand)
+    expect(calls).toHaveLength(1)
+    expect(calls[0]!.args[0].input.RequestItems?.[table]?.Keys).toEqual([
+      { pk: patientKey('9000000009'), sk: holderKey('RX9', SUMMARY_RECORD.code) },
+      { pk: 'ORGANISATION#RX9', sk: 'WITHDRAWAL' },
+      { pk: patientKey('9000000017'), sk: holderKey('RX9', SUMMARY_RECORD.code) },
+      { pk: patientKey('9000000025'), sk: holderKey('RX9', SUMMARY_RECORD.code) },
     ])
   })
 

@@ -19,6 +19,14 @@ const WITHDRAWAL_SK = 'WITHDRAWAL'
 /** An organisation's withdrawal marker (no holderOds attribute: it stays out of the by-holder index). */
 const withdrawalKey = (holderOds: string) => ({ pk: `ORGANISATION#${holderOds}`, sk: WITHDRAWAL_SK })
 
+type TableKey = { pk: string; sk: string } & Record<string, unknown>
+const keyText = (key: Record<string, unknown>) => `${key.pk as string}\n${key.sk as string}`
+
+interface Gathering {
+  keys: Map<string, TableKey>
+  items: Promise<Map<string, Record<string, unknown>>>
+}
+
 function withdrawalOf(item: Record<string, unknown>): OrganisationWithdrawal {
   return {
     holderOds: item.withdrawnOds as string,
@@ -57,6 +65,9 @@ export function indexItemOf(entry: HolderEntry, version: number): IndexItem {
  * by-holder GSI (`holderOds`, `pk`) for everything one organisation holds.
  */
 export class DynamoDbPatientIndex implements PatientIndex {
+  /** The keys asked for in this turn of the event loop, and the read that will answer them. */
+  private gathering: Gathering | undefined
+
   constructor(
     private readonly client: DynamoDBDocumentClient = documentClient,
     private readonly tableName: string = tableNameOf('patientIndex'),
@@ -185,21 +196,42 @@ export class DynamoDbPatientIndex implements PatientIndex {
     return Item ? withdrawalOf(Item) : undefined
   }
 
+  /**
+   * Reads made in the same turn of the event loop share one BatchGetItem: the records of a
+   * queue batch are applied in parallel, so a batch of ten registrations reads its entries
+   * and withdrawal markers in one round trip (each holder's marker once) instead of ten.
+   */
   async entryAndWithdrawal(
     nhsNumber: string,
     holderOds: string,
     recordTypeCode: string,
   ): Promise<{ entry?: HolderEntry; withdrawal?: OrganisationWithdrawal }> {
-    const found: { entry?: HolderEntry; withdrawal?: OrganisationWithdrawal } = {}
-    const keys = [
+    const [entryItem, withdrawalItem] = await this.readTogether([
       { pk: patientKey(nhsNumber), sk: holderKey(holderOds, recordTypeCode) },
       withdrawalKey(holderOds),
-    ]
-    for (const item of await batchGetItems(this.client, this.tableName, keys, { consistentRead: true })) {
-      if (item.sk === WITHDRAWAL_SK) found.withdrawal = withdrawalOf(item)
-      else found.entry = entryOf(item as unknown as IndexItem)
+    ])
+    return {
+      ...(entryItem ? { entry: entryOf(entryItem as unknown as IndexItem) } : {}),
+      ...(withdrawalItem ? { withdrawal: withdrawalOf(withdrawalItem) } : {}),
     }
-    return found
+  }
+
+  /** The items of `keys` (undefined where none), read consistently with the other keys asked for this turn. */
+  private readTogether(keys: TableKey[]): Promise<(Record<string, unknown> | undefined)[]> {
+    if (!this.gathering) {
+      const gathering: Gathering = { keys: new Map(), items: Promise.resolve(new Map()) }
+      gathering.items = new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        this.gathering = undefined
+        const items = await batchGetItems(this.client, this.tableName, [...gathering.keys.values()], {
+          consistentRead: true,
+        })
+        return new Map(items.map((item) => [keyText(item), item]))
+      })
+      this.gathering = gathering
+    }
+    const { keys: asked, items } = this.gathering
+    for (const key of keys) asked.set(keyText(key), key)
+    return items.then((found) => keys.map((key) => found.get(keyText(key))))
   }
 
   async saveWithdrawal(withdrawal: OrganisationWithdrawal): Promise<void> {
