@@ -1,5 +1,6 @@
 import { createServer } from 'node:http'
 import { mintToken } from '../local/dev-keys'
+import { bookingRequest } from '../seed/bookingRequest'
 import { demoPatientRecords } from '../seed/demoPatients'
 import { listenBare, startBenchStack } from './bench-stack'
 import { announce, exitWithParent } from './processes'
@@ -205,33 +206,18 @@ const templateSlot = stackPool.pop()!
 const templateBooking = await fetch(`${stack.baseUrl}/Appointment`, {
   method: 'POST',
   headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
-  body: JSON.stringify({
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Bench booking',
-    start: ukDateTime(new Date(templateSlot.start)),
-    end: ukDateTime(new Date(templateSlot.end)),
-    slot: [{ reference: `Slot/${templateSlot.id}` }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 000 0000' }],
+  body: JSON.stringify(
+    bookingRequest({
+      slot: {
+        id: templateSlot.id,
+        start: ukDateTime(new Date(templateSlot.start)),
+        end: ukDateTime(new Date(templateSlot.end)),
       },
-    ],
-    extension: [
-      {
-        url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
-        valueReference: { reference: '#1' },
-      },
-    ],
-    participant: [
-      { actor: { reference: `Patient/${patients[0]}` }, status: 'accepted' },
-      { actor: { reference: `Location/${templateSlot.locationId}` }, status: 'accepted' },
-    ],
-  }),
+      patient: patients[0]!,
+      places: [`Location/${templateSlot.locationId}`],
+      description: 'Bench booking',
+    }),
+  ),
 })
 if (templateBooking.status !== 201) throw new Error(`the template booking answered ${templateBooking.status}`)
 const auditHead = await new DynamoDbAuditTrail(documentClient, auditTable).head(patients[0]!)

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon'
+import { bookingRequest } from '../seed/bookingRequest'
 import type { AppointmentBenchServers, BenchSlot } from './appointments-server'
 import type { LoadRound } from './load'
 import { startChildOnOwnDynamo } from './processes'
@@ -26,32 +27,10 @@ interface Plan {
   warmup: number
 }
 
-const BOOKING_ORGANISATION_URL =
-  'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1'
-
 function bookingBody(slot: BenchSlot, patient: string): string {
-  return JSON.stringify({
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Bench booking',
-    start: slot.start,
-    end: slot.end,
-    slot: [{ reference: `Slot/${slot.id}` }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 000 0000' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
-      { actor: { reference: `Location/${slot.location}` }, status: 'accepted' },
-    ],
-  })
+  return JSON.stringify(
+    bookingRequest({ slot, patient, places: [`Location/${slot.location}`], description: 'Bench booking' }),
+  )
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   SDS_JOB_ROLE_SYSTEM,
   SDS_USER_ID_SYSTEM,
 } from '../../schemas/fhir/Scheduling'
+import { bookingRequest, DEMO_BOOKER } from './bookingRequest'
 
 /** The demo GP practices that publish slots (DESIGN.md: both, for the next 14 days). */
 export const DEMO_SLOT_PUBLISHERS = ['Y90001', 'Y90002'] as const
@@ -214,33 +215,16 @@ export function exampleBooking(
   name: string,
 ) {
   const end = { '09:00': '09:30', '09:30': '10:00', '10:00': '10:30' }[time]
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
+  return bookingRequest({
+    slot: {
+      id: `Y90001.example.${EXAMPLE_DAY.replaceAll('-', '')}${time.replace(':', '')}`,
+      start: `${EXAMPLE_DAY}T${time}:00+00:00`,
+      end: `${EXAMPLE_DAY}T${end}:00+00:00`,
+    },
+    patient,
+    places: ['Location/Y90001.surgery', 'Practitioner/Y90001.gp'],
+    bookedBy: { ods: bookingOds, name, telephone: DEMO_BOOKER.telephone },
     description: 'Review of blood pressure readings',
     comment: 'Patient prefers a morning appointment',
-    start: `${EXAMPLE_DAY}T${time}:00+00:00`,
-    end: `${EXAMPLE_DAY}T${end}:00+00:00`,
-    slot: [{ reference: `Slot/Y90001.example.${EXAMPLE_DAY.replaceAll('-', '')}${time.replace(':', '')}` }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: ODS_CODE_SYSTEM, value: bookingOds }],
-        name,
-        telecom: [{ system: 'phone', value: '0300 303 5678' }],
-      },
-    ],
-    extension: [
-      {
-        url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
-        valueReference: { reference: '#1' },
-      },
-    ],
-    participant: [
-      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
-      { actor: { reference: 'Location/Y90001.surgery' }, status: 'accepted' },
-      { actor: { reference: 'Practitioner/Y90001.gp' }, status: 'accepted' },
-    ],
-  }
+  })
 }

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, ukDate } from '../../functions/shared/time'
 import { localTableName } from '../../infra/tables'
-import { BOOKING_ORGANISATION_URL } from '../../schemas/fhir/Appointment'
-import { ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
 import { loadOrCreateDevKeys, mintToken } from '../../scripts/local/dev-keys'
+import { bookingRequest } from '../../scripts/seed/bookingRequest'
 import { testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
 import { CrashableProcess, DataDirs, freePort, scanDataDir } from '../support/crash'
 
@@ -52,28 +51,9 @@ let restartMs: number
 const slots: Slot[] = []
 
 function bookingBody(slot: Slot, patient: string, location: string): string {
-  return JSON.stringify({
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Crash test booking',
-    start: slot.start,
-    end: slot.end,
-    slot: [{ reference: `Slot/${slot.id}` }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: ODS_CODE_SYSTEM, value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 000 0000' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
-      { actor: { reference: `Location/${location}` }, status: 'accepted' },
-    ],
-  })
+  return JSON.stringify(
+    bookingRequest({ slot, patient, places: [`Location/${location}`], description: 'Crash test booking' }),
+  )
 }
 
 async function send(

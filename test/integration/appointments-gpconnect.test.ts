@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, ukDate, ukWallClock } from '../../functions/shared/time'
-import { BOOKING_ORGANISATION_URL } from '../../schemas/fhir/Appointment'
-import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
+import { NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
+import { bookingRequest, DEMO_BOOKER } from '../../scripts/seed/bookingRequest'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
 import { bootStack, eventually, type RunningStack } from './harness'
 
@@ -82,28 +82,13 @@ function takeSlot(): Slot {
 }
 
 function appointmentFor(slot: Slot, patient: string = DEMO_PATIENTS.registered, bookingOds = 'NX001') {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
+  return bookingRequest({
+    slot,
+    patient,
+    places: [`Location/${locationOf.get(slot.schedule.reference)}`],
+    bookedBy: { ods: bookingOds, name: `Organisation ${bookingOds}`, telephone: DEMO_BOOKER.telephone },
     description: 'Follow-up after urgent care visit',
-    start: slot.start,
-    end: slot.end,
-    slot: [{ reference: `Slot/${slot.id}` }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: ODS_CODE_SYSTEM, value: bookingOds }],
-        name: `Organisation ${bookingOds}`,
-        telecom: [{ system: 'phone', value: '0300 303 5678' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
-      { actor: { reference: `Location/${locationOf.get(slot.schedule.reference)}` }, status: 'accepted' },
-    ],
-  }
+  })
 }
 
 async function book(body: unknown, token = booker, requestId?: string) {

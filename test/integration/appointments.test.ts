@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, ukDate, ukDateTime, ukOffsetMinutes, ukWallClock } from '../../functions/shared/time'
-import { BOOKING_ORGANISATION_URL } from '../../schemas/fhir/Appointment'
-import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
+import { NHS_NUMBER_SYSTEM } from '../../schemas/fhir/identifiers'
+import { bookingRequest, DEMO_BOOKER } from '../../scripts/seed/bookingRequest'
 import { DEMO_PATIENTS, testRangeNhsNumbers } from '../../scripts/seed/demoPatients'
 import { fhirR4SchemaErrors } from '../support/fhir-schema'
 import { bootStack, eventually, type RunningStack } from './harness'
@@ -83,28 +83,15 @@ function appointmentFor(
 ) {
   const bookingOds = options.bookingOds ?? 'NX001'
   return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: options.description ?? 'Follow-up after urgent care visit',
-    ...(options.comment !== undefined ? { comment: options.comment } : {}),
-    start: slot.start,
-    end: slot.end,
-    slot: [{ reference: `Slot/${slot.id}` }],
+    ...bookingRequest({
+      slot,
+      patient: options.patient ?? DEMO_PATIENTS.registered,
+      places: [`Location/${locationOf.get(slot.schedule.reference)}`],
+      bookedBy: { ods: bookingOds, name: `Organisation ${bookingOds}`, telephone: DEMO_BOOKER.telephone },
+      description: options.description ?? 'Follow-up after urgent care visit',
+      ...(options.comment !== undefined ? { comment: options.comment } : {}),
+    }),
     created: ukDateTime(new Date()),
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: ODS_CODE_SYSTEM, value: bookingOds }],
-        name: `Organisation ${bookingOds}`,
-        telecom: [{ system: 'phone', value: '0300 303 5678' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: `Patient/${options.patient ?? DEMO_PATIENTS.registered}` }, status: 'accepted' },
-      { actor: { reference: `Location/${locationOf.get(slot.schedule.reference)}` }, status: 'accepted' },
-    ],
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NHS_NUMBER_SYSTEM, ODS_CODE_SYSTEM } from '../../schemas/fhir/identifiers'
+import { bookingRequest } from '../../scripts/seed/bookingRequest'
 import { DEMO_PATIENTS, demoPatientRecords } from '../../scripts/seed/demoPatients'
 import { bootStack, type RunningStack } from './harness'
 
@@ -139,31 +140,12 @@ describe('logs', () => {
       token: booker,
       headers: { 'Content-Type': 'application/fhir+json', ...(body.id ? { 'If-Match': 'W/"1"' } : {}) },
       body: JSON.stringify({
-        resourceType: 'Appointment',
-        status: 'booked',
-        description: 'Follow-up for Jane Smith of LS1 6AE',
-        start: slot?.start,
-        end: slot?.end,
-        slot: [{ reference: `Slot/${slot?.id}` }],
-        contained: [
-          {
-            resourceType: 'Organization',
-            id: '1',
-            identifier: [{ system: ODS_CODE_SYSTEM, value: 'NX001' }],
-            name: 'Demo Urgent Care',
-            telecom: [{ system: 'phone', value: '0300 000 0000' }],
-          },
-        ],
-        extension: [
-          {
-            url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
-            valueReference: { reference: '#1' },
-          },
-        ],
-        participant: [
-          { actor: { reference: `Patient/${DEMO_PATIENTS.registered}` }, status: 'accepted' },
-          { actor: { reference: 'Location/Y90001.surgery' }, status: 'accepted' },
-        ],
+        ...bookingRequest({
+          slot: { id: `${slot?.id}`, start: `${slot?.start}`, end: `${slot?.end}` },
+          patient: DEMO_PATIENTS.registered,
+          places: ['Location/Y90001.surgery'],
+          description: 'Follow-up for Jane Smith of LS1 6AE',
+        }),
         ...body,
       }),
     })

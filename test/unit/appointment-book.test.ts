@@ -26,6 +26,7 @@ import type { Caller } from '../../schemas/auth'
 import type { Patient } from '../../schemas/fhir/Patient'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { createDeclaredTables, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/local/dynamodb'
+import { bookingRequest } from '../../scripts/seed/bookingRequest'
 import { pdsPatient } from '../../scripts/seed/demoPatients'
 
 // The appointment book against a real DynamoDB-protocol server (dynalite), with the table and
@@ -127,31 +128,7 @@ function appointmentFor(
   overrides: Record<string, unknown> = {},
 ) {
   return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Follow-up',
-    start: slot.start,
-    end: slot.end,
-    slot: [{ reference: `Slot/${slot.id}` }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 000 0000' }],
-      },
-    ],
-    extension: [
-      {
-        url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1',
-        valueReference: { reference: '#1' },
-      },
-    ],
-    participant: [
-      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
-      { actor: { reference: 'Location/Y90001.surgery' }, status: 'accepted' },
-    ],
+    ...bookingRequest({ slot, patient: '9000000009', places: ['Location/Y90001.surgery'] }),
     ...overrides,
   }
 }

@@ -25,6 +25,7 @@ import {
   CANCELLATION_REASON_URL,
 } from '../../schemas/fhir/Appointment'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
+import { bookingRequest } from '../../scripts/seed/bookingRequest'
 import { fhirR4SchemaErrors } from '../support/fhir-schema'
 
 // Practices on GP Connect Appointment Management (issue 11 item 5): the STU3 → R4 mapping of
@@ -116,30 +117,28 @@ beforeAll(() => {
 
 const WINDOW = { from: '2027-06-14T23:00:00.000Z', to: '2027-06-28T22:59:59.999Z' }
 
+/** PDS lookup that finds any NHS number, as a bare Patient with `extra` on it. */
+function directoryFindingAny(extra: Record<string, unknown> = {}): PatientDirectory {
+  return {
+    read: async (nhsNumber: string) => ({
+      kind: 'found',
+      patient: {
+        resourceType: 'Patient',
+        id: nhsNumber,
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+        ...extra,
+      },
+    }),
+  } as unknown as PatientDirectory
+}
+
 /** A booking at Y90002 (a GP Connect practice in the demo ICS) by NX001 for 9000000009. */
 function practiceBooking() {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Follow-up',
-    start: '2099-06-15T11:30:00+01:00',
-    end: '2099-06-15T11:40:00+01:00',
-    slot: [{ reference: 'Slot/Y90002.1584' }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 303 5678' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
-      { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
-    ],
-  }
+  return bookingRequest({
+    slot: { id: 'Y90002.1584', start: '2099-06-15T11:30:00+01:00', end: '2099-06-15T11:40:00+01:00' },
+    patient: '9000000009',
+    places: ['Location/Y90002.17'],
+  })
 }
 
 describe('practiceSlotsOf (GP Connect free slots, STU3 → this stack’s slots)', () => {
@@ -438,16 +437,7 @@ describe('searchSlots with a practice on GP Connect', () => {
 })
 
 describe('bookAppointment at a practice on GP Connect', () => {
-  const patients = {
-    read: async (nhsNumber: string) => ({
-      kind: 'found',
-      patient: {
-        resourceType: 'Patient',
-        id: nhsNumber,
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
-      },
-    }),
-  } as unknown as PatientDirectory
+  const patients = directoryFindingAny()
   const appointment = practiceBooking()
   const deps = (practices: PracticeAppointments, published: unknown[]) => ({
     book: {} as AppointmentBook,
@@ -496,38 +486,8 @@ describe('bookAppointment at a practice on GP Connect', () => {
 })
 
 describe('bookAppointment at a practice on GP Connect, retried after a lost answer', () => {
-  const patients = {
-    read: async (nhsNumber: string) => ({
-      kind: 'found',
-      patient: {
-        resourceType: 'Patient',
-        id: nhsNumber,
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
-      },
-    }),
-  } as unknown as PatientDirectory
-  const appointment = {
-    resourceType: 'Appointment',
-    status: 'booked',
-    description: 'Follow-up',
-    start: '2099-06-15T11:30:00+01:00',
-    end: '2099-06-15T11:40:00+01:00',
-    slot: [{ reference: 'Slot/Y90002.1584' }],
-    contained: [
-      {
-        resourceType: 'Organization',
-        id: '1',
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'NX001' }],
-        name: 'Demo Urgent Care',
-        telecom: [{ system: 'phone', value: '0300 303 5678' }],
-      },
-    ],
-    extension: [{ url: BOOKING_ORGANISATION_URL, valueReference: { reference: '#1' } }],
-    participant: [
-      { actor: { reference: 'Patient/9000000009' }, status: 'accepted' },
-      { actor: { reference: 'Location/Y90002.17' }, status: 'accepted' },
-    ],
-  }
+  const patients = directoryFindingAny()
+  const appointment = practiceBooking()
   /** A practice that books the first request but whose answer never arrives, then says 409. */
   function losingPractice(): PracticeAppointments {
     const held: Appointment[] = []
@@ -617,16 +577,7 @@ describe('bookAppointment at a practice on GP Connect, retried without an X-Requ
       publisher: { publish: async () => undefined } as unknown as EventPublisher,
       clock: () => new Date('2027-01-01T00:00:00Z'),
       ics,
-      patients: {
-        read: async (nhsNumber: string) => ({
-          kind: 'found',
-          patient: {
-            resourceType: 'Patient',
-            id: nhsNumber,
-            identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
-          },
-        }),
-      } as unknown as PatientDirectory,
+      patients: directoryFindingAny(),
       practices,
     }
     const body = practiceBooking()
@@ -739,16 +690,7 @@ describe("patientIdOf and patientAppointmentsOf (GP Connect Find a patient, Retr
 
 describe('searchPatientAppointments with a practice on GP Connect', () => {
   const nhsNumber = '9000000009'
-  const patients = {
-    read: async () => ({
-      kind: 'found',
-      patient: {
-        resourceType: 'Patient',
-        id: nhsNumber,
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
-      },
-    }),
-  } as unknown as PatientDirectory
+  const patients = directoryFindingAny()
   /** One appointment held here, at Y90001 on 15 June 2027 at 09:30 BST, booked by NX001. */
   const held = {
     slot: {
@@ -787,15 +729,21 @@ describe('searchPatientAppointments with a practice on GP Connect', () => {
     practices,
   })
   const query = { start: ['ge2027-06-15', 'le2027-06-16'] }
-  const search = (practices: PracticeAppointments) =>
+  /** The patient's appointments as `asCaller` searches them (the booking organisation by default). */
+  const search = (
+    practices: PracticeAppointments,
+    asCaller: Caller = caller,
+    dependencies: ReturnType<typeof deps> = deps(practices),
+  ) =>
     searchPatientAppointments(
       nhsNumber,
       query,
       'https://api.example',
-      caller,
+      asCaller,
       { requestId: 'r', correlationId: 'c' },
-      deps(practices),
+      dependencies,
     )
+  const hostPractice = { ...caller, organisation: 'Y90002' } as Caller
 
   it("merges the practice's appointments the caller booked with those held here, in start order", async () => {
     // Prepare
@@ -819,14 +767,7 @@ describe('searchPatientAppointments with a practice on GP Connect', () => {
   })
 
   it('shows the host practice every appointment it holds for the patient', async () => {
-    const { bundle } = await searchPatientAppointments(
-      nhsNumber,
-      query,
-      'https://api.example',
-      { ...caller, organisation: 'Y90002' } as Caller,
-      { requestId: 'r', correlationId: 'c' },
-      deps(fakePractices('normal')),
-    )
+    const { bundle } = await search(fakePractices('normal'), hostPractice)
     expect(bundle.entry?.map((entry) => (entry.resource as unknown as { id: string }).id)).toEqual([
       'Y90002.149',
       'Y90002.148',
@@ -856,28 +797,15 @@ describe('searchPatientAppointments with a practice on GP Connect', () => {
 
   it("hides a restricted patient's booking organisation from the host practice", async () => {
     // Prepare
-    const restrictedPatients = {
-      read: async () => ({
-        kind: 'found',
-        patient: {
-          resourceType: 'Patient',
-          id: nhsNumber,
-          identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
-          meta: {
-            security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }],
-          },
-        },
-      }),
-    } as unknown as PatientDirectory
+    const restrictedPatients = directoryFindingAny({
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+    })
     // Act
-    const { bundle } = await searchPatientAppointments(
-      nhsNumber,
-      query,
-      'https://api.example',
-      { ...caller, organisation: 'Y90002' } as Caller,
-      { requestId: 'r', correlationId: 'c' },
-      { ...deps(fakePractices('normal')), patients: restrictedPatients },
-    )
+    const practices = fakePractices('normal')
+    const { bundle } = await search(practices, hostPractice, {
+      ...deps(practices),
+      patients: restrictedPatients,
+    })
     // Assess
     const fromPractice = bundle.entry?.map((entry) => JSON.stringify(entry.resource)) ?? []
     expect(fromPractice).toHaveLength(2)
