@@ -189,13 +189,6 @@ export class DynamoDbPatientIndex implements PatientIndex {
     )
   }
 
-  async withdrawal(holderOds: string): Promise<OrganisationWithdrawal | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: withdrawalKey(holderOds), ConsistentRead: true }),
-    )
-    return Item ? withdrawalOf(Item) : undefined
-  }
-
   /**
    * Reads made in the same turn of the event loop share one BatchGetItem: the records of a
    * queue batch are applied in parallel, so a batch of ten registrations reads its entries

@@ -39,9 +39,10 @@ export interface PatientIndex {
   entriesOfHolder(nhsNumber: string, holderOds: string): Promise<HolderEntry[]>
   /** A page of one organisation's current entries, from the by-holder index. */
   heldBy(holderOds: string, page: { limit: number; cursor?: string }): Promise<IndexPage>
-  /** When the organisation last withdrew everything it holds (later-arriving older registrations lose to it). */
-  withdrawal(holderOds: string): Promise<OrganisationWithdrawal | undefined>
-  /** `entry` and its holder's `withdrawal` read together: what a registration needs, in one round trip. */
+  /**
+   * An entry and when its holder last withdrew everything it holds (later-arriving older
+   * registrations lose to that), read together: what a registration needs, in one round trip.
+   */
   entryAndWithdrawal(
     nhsNumber: string,
     holderOds: string,
