@@ -139,6 +139,10 @@ export class LocalEventBus {
   private readonly delivering = new Set<string>()
   /** Batches being delivered (attempt and bookkeeping), for stop(). */
   private readonly batches = new Set<Promise<void>>()
+  /** Acknowledged events whose archive entries and deliveries are still to be written, oldest first. */
+  private readonly unfinished: AcceptanceIntent[] = []
+  /** The write of the unfinished acceptances under way (or waiting for its retry), if any. */
+  private finishing: Promise<void> | undefined
   readonly options: Required<Omit<LocalEventBusOptions, 'log'>> & { log: (line: string) => void }
 
   constructor(options: LocalEventBusOptions) {
@@ -230,6 +234,8 @@ export class LocalEventBus {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
+    // What is left unfinished stays as intents, completed at the next start.
+    await this.finishing
     await this.pumping
     await Promise.allSettled([...this.inFlight, ...this.batches])
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
@@ -272,7 +278,6 @@ export class LocalEventBus {
       results.push({ EventId: event.id })
     }
     if (intents.length) await this.accept(intents)
-    this.schedulePump(0)
     return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results }
   }
 
@@ -280,6 +285,7 @@ export class LocalEventBus {
   async archive(
     filter: { detailType?: string; source?: string; limit?: number } = {},
   ): Promise<EventBridgeEvent<string, unknown>[]> {
+    await this.acceptancesFinished()
     const events: EventBridgeEvent<string, unknown>[] = []
     for await (const item of this.itemsOf('ARCHIVE', { newestFirst: true })) {
       const event = JSON.parse(item.event as string) as EventBridgeEvent<string, unknown>
@@ -339,11 +345,13 @@ export class LocalEventBus {
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
+      await this.finishing
       await this.pumping
       const due = (await this.deliveries()).some(
         (d) => d.status === 'pending' && d.nextAttemptAt <= Date.now() + 5,
       )
-      if (!due && !this.pumping && this.inFlight.size === 0 && this.batches.size === 0) return
+      const settled = !this.finishing && this.unfinished.length === 0
+      if (settled && !due && !this.pumping && this.inFlight.size === 0 && this.batches.size === 0) return
       this.schedulePump(0)
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
@@ -380,34 +388,79 @@ export class LocalEventBus {
   }
 
   /**
-   * Archives the event and records one pending delivery per matching rule, before
-   * acknowledging. Those are several items, and dynalite has no transactions, so an intent
-   * item naming all of them is written first and deleted last: a crash in between leaves
-   * the intent, and the next start completes the acceptance from it (`recoverAcceptances`).
-   * An entry is thus either not accepted at all, or archived with all its deliveries.
+   * Accepts events as PutEvents does: once this resolves they are acknowledged and will be
+   * delivered, whatever happens to the process. Each event is written with an intent item
+   * that names its archive entry and its matching rules (dynalite has no transactions); the
+   * archive entries and deliveries follow (`finishAcceptances`), and the intent goes last.
+   * A crash in between leaves the intent, and the next start completes the acceptance from
+   * it (`recoverAcceptances`). So an entry is either not accepted at all, or archived with
+   * all its deliveries.
    */
   private async accept(intents: AcceptanceIntent[]): Promise<void> {
-    // One PutEvents call's entries are written together, three batched writes for the whole
-    // call rather than five round trips per entry: intents with their events, then archive
-    // and deliveries, then the intents dropped. An event written without its intent (a crash
-    // inside the first batch) has no deliveries and was not acknowledged: nothing reads it.
+    // One batched write acknowledges the call. An event written without its intent (a crash
+    // inside this batch) has no deliveries and was not acknowledged: nothing reads it.
     await this.writeAll(
       intents.flatMap((intent) => [
         { PutRequest: { Item: intent } },
         { PutRequest: { Item: { pk: 'EVENT', sk: intent.sk, event: intent.event } } },
       ]),
     )
-    // Unconditional puts are safe here, unlike in a recovery: the event ids were made just now,
-    // so no delivery of theirs can exist yet.
-    await this.writeAll(
-      intents.flatMap((intent) => [
-        { PutRequest: { Item: { pk: 'ARCHIVE', sk: intent.archiveSk, event: intent.event } } },
-        ...intent.rules.map((rule) => ({ PutRequest: { Item: deliveryOf(intent, rule) } })),
-      ]),
-    )
-    await this.writeAll(
-      intents.map((intent) => ({ DeleteRequest: { Key: { pk: 'INTENT', sk: intent.sk } } })),
-    )
+    this.unfinished.push(...intents)
+    this.finishSoon(0)
+  }
+
+  /**
+   * Writes the archive entries and deliveries of the acknowledged events, then drops their
+   * intents, for every call acknowledged since the last time together: under load, many
+   * PutEvents share two batched writes instead of making two each, and off their request
+   * path, as EventBridge's own fan-out is.
+   */
+  private finishSoon(delayMs: number): void {
+    if (this.finishing || this.unfinished.length === 0) return
+    let failed = false
+    this.finishing = new Promise((resolve) => setTimeout(resolve, delayMs))
+      .then(() => this.finishAcceptances())
+      .catch((error: unknown) => {
+        // The intents are in the table: nothing is lost. Try again shortly (or at the next start).
+        failed = true
+        this.options.log(`finishing event acceptances failed, retrying: ${String(error)}`)
+      })
+      .finally(() => {
+        this.finishing = undefined
+        if (!this.stopped) this.finishSoon(failed ? this.options.retryBaseMs : 0)
+      })
+  }
+
+  private async finishAcceptances(): Promise<void> {
+    while (this.unfinished.length) {
+      const intents = this.unfinished.splice(0, 100)
+      try {
+        // Unconditional puts are safe on a first attempt: the event ids were made just now, so
+        // no delivery of theirs can exist yet. A retry after a failure may deliver one again
+        // (at least once, as after a lost PutEvents answer; consumers are idempotent by event id).
+        await this.writeAll(
+          intents.flatMap((intent) => [
+            { PutRequest: { Item: { pk: 'ARCHIVE', sk: intent.archiveSk, event: intent.event } } },
+            ...intent.rules.map((rule) => ({ PutRequest: { Item: deliveryOf(intent, rule) } })),
+          ]),
+        )
+        this.schedulePump(0)
+        await this.writeAll(
+          intents.map((intent) => ({ DeleteRequest: { Key: { pk: 'INTENT', sk: intent.sk } } })),
+        )
+      } catch (error) {
+        this.unfinished.unshift(...intents)
+        throw error
+      }
+    }
+  }
+
+  /**
+   * Resolves once every event acknowledged so far has its archive entry and deliveries (read
+   * your writes for the archive), or after a few failed tries: then it answers with what is there.
+   */
+  private async acceptancesFinished(): Promise<void> {
+    for (let round = 0; this.finishing && round < 3; round++) await this.finishing
   }
 
   private intentFor(event: EventBridgeEvent<string, unknown>): AcceptanceIntent {
