@@ -201,8 +201,9 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
           'stack writes, against the same dynalite; the same server making the UpdateItem alone is shown as ' +
           `information. Medians of ${plan.rounds} rounds. A booking through the stack also verifies the token, ` +
           'claims and completes its idempotency key, reads the patient, publishes AppointmentBooked through the ' +
-          'local bus (which writes an intent, the event, its archive entry and a delivery, then deletes the ' +
-          'intent), marks the booking announced, and runs the index consumer in the same process.',
+          'local bus (which acknowledges once the event and its intent are written, then writes its archive ' +
+          'entry and delivery together with those of other bookings and deletes the intent), marks the booking ' +
+          'announced, and runs the index consumer in the same process.',
         table(
           [
             'round',
