@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { type TableName, tables } from '../../infra/tables'
+import { withoutPayloadLogging } from './sdkClient'
 
 /**
  * One DynamoDB client per container, built at module scope and reused by every
@@ -8,11 +9,10 @@ import { type TableName, tables } from '../../infra/tables'
  * `AWS_ENDPOINT_URL_DYNAMODB` points it at the in-process dynalite. Pure, like every
  * module-scope SDK client here: a bundle keeps a client only where code calls it.
  */
-export const documentClient = /* @__PURE__ */ DynamoDBDocumentClient.from(
-  new DynamoDBClient({ maxAttempts: 3 }),
-  {
+export const documentClient = /* @__PURE__ */ withoutPayloadLogging(
+  /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__ */ new DynamoDBClient({ maxAttempts: 3 }), {
     marshallOptions: { removeUndefinedValues: true },
-  },
+  }),
 )
 
 /**

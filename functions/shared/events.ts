@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { envelopeOf } from '../../schemas/events/envelope'
 import { type DetailType, type EventVersion, eventVersionOf } from '../../schemas/events/versions'
 import { FhirError } from './errors'
+import { withoutPayloadLogging } from './sdkClient'
 import type { Clock } from './time'
 
 /** One event to publish: its detail-type, the major to write, and its data. */
@@ -26,7 +27,9 @@ export interface EventPublisher {
 }
 
 /** One EventBridge client per container, reused by every invocation (pure: dropped where unused). */
-export const eventBridgeClient = /* @__PURE__ */ new EventBridgeClient({ maxAttempts: 3 })
+export const eventBridgeClient = /* @__PURE__ */ withoutPayloadLogging(
+  /* @__PURE__ */ new EventBridgeClient({ maxAttempts: 3 }),
+)
 
 const MAX_BATCH = 10
 const MAX_ROUNDS = 5

@@ -1,11 +1,14 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { PlatformCredentials } from './patients/NhsApiPlatformTokens'
+import { withoutPayloadLogging } from './sdkClient'
 
 /**
  * One Secrets Manager client per container. Pure, so that a bundle whose ICS compiles the
  * national PDS out (functions/shared/patients/directory.ts) drops it and the whole package.
  */
-export const secretsManagerClient = /* @__PURE__ */ new SecretsManagerClient({ maxAttempts: 3 })
+export const secretsManagerClient = /* @__PURE__ */ withoutPayloadLogging(
+  /* @__PURE__ */ new SecretsManagerClient({ maxAttempts: 3 }),
+)
 
 /** How long credentials read from Secrets Manager are reused: a rotated secret is picked up within it. */
 export const CREDENTIALS_MAX_AGE_MS = 15 * 60_000

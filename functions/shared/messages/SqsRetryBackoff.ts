@@ -1,8 +1,9 @@
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs'
 import type { SQSRecord } from 'aws-lambda'
+import { withoutPayloadLogging } from '../sdkClient'
 
 /** One SQS client per container (pure: dropped where unused). */
-const sqsClient = /* @__PURE__ */ new SQSClient({ maxAttempts: 3 })
+const sqsClient = /* @__PURE__ */ withoutPayloadLogging(/* @__PURE__ */ new SQSClient({ maxAttempts: 3 }))
 
 /** First retry delay of a delivery (seconds); doubles per receive. */
 export const FIRST_RETRY_SECONDS = 30
