@@ -139,11 +139,7 @@ export function checkMessage(body: unknown, caller: Caller): CheckedMessage {
     throw invalid('A message carries a Composition', nhsNumber)
 
   for (const entry of bundle.entry) {
-    const contained = new Set(
-      ((entry.resource.contained as { id?: string }[] | undefined) ?? []).map(
-        (resource) => `#${resource?.id}`,
-      ),
-    )
+    const contained = new Set((entry.resource.contained ?? []).map((resource) => `#${resource.id}`))
     for (const { path, reference } of referencesIn(entry.resource)) {
       const resolves =
         byReference.has(reference) ||

@@ -3,12 +3,23 @@ import * as z from 'zod/mini'
 const R4_ID = /^[A-Za-z0-9\-.]{1,64}$/
 const Id = /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.regex(R4_ID, 'not an R4 id'))
 
-/** Any resource inside a message Bundle: a type and an R4 id (each is checked further by type). */
+/**
+ * Any resource inside a message Bundle: a type, an R4 id, and contained resources as FHIR
+ * has them (an array of resources, each referenced as `#id`); each is checked further by type.
+ */
 export const MessageEntryResource = /* @__PURE__ */ z.looseObject({
   resourceType: /* @__PURE__ */ z
     .string()
     .check(/* @__PURE__ */ z.minLength(1), /* @__PURE__ */ z.maxLength(64)),
   id: Id,
+  contained: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(
+      /* @__PURE__ */ z.looseObject({
+        resourceType: /* @__PURE__ */ z.string(),
+        id: /* @__PURE__ */ z.optional(Id),
+      }),
+    ),
+  ),
 })
 
 /** MessageHeader as the two message flows need it (FHIR R4 MessageHeader). */

@@ -107,6 +107,22 @@ describe('checkMessage', () => {
       expect(refusal(() => checkMessage(body, hospital)).code).toBe('INVALID_RESOURCE')
     }
   })
+
+  it('refuses contained resources that are not an array of resources with 422, never a 500', () => {
+    // The fuzzer's find (seed 560062573): `contained` of another shape reached an array method.
+    for (const contained of [{ id: 'x' }, 'x', 7, [null], ['x'], [{ id: 'x' }]]) {
+      const body = structuredClone(example)
+      ;(body.entry[4]!.resource as Record<string, unknown>).contained = contained
+      expect(refusal(() => checkMessage(body, hospital)).code).toBe('INVALID_RESOURCE')
+    }
+    const body = structuredClone(example)
+    const statement = body.entry[4]!.resource as Record<string, unknown> & {
+      informationSource: { reference: string }
+    }
+    statement.contained = [{ resourceType: 'Organization', id: 'ward' }]
+    statement.informationSource.reference = '#ward'
+    expect(checkMessage(body, hospital).nhsNumber).toBe('9000000009')
+  })
 })
 
 describe('recipientsOf', () => {
