@@ -71,3 +71,20 @@ export const Appointment = /* @__PURE__ */ z.extend(/* @__PURE__ */ z.looseObjec
   ),
 })
 export type Appointment = z.infer<typeof Appointment>
+
+/**
+ * The array elements this stack reads from a practice's Appointment (GP Connect pass-through),
+ * checked once where the practice's answer is mapped: an answer of another shape is treated
+ * as no Appointment (the practice's error), never read into a TypeError and a 500.
+ */
+export const PracticeAppointmentShape = /* @__PURE__ */ z.looseObject({
+  contained: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.array(/* @__PURE__ */ z.looseObject({ resourceType: /* @__PURE__ */ z.string() })),
+  ),
+  extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
+  identifier: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Identifier)),
+  slot: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Reference)),
+  participant: /* @__PURE__ */ z.array(
+    /* @__PURE__ */ z.looseObject({ actor: /* @__PURE__ */ z.optional(Reference) }),
+  ),
+})

@@ -23,6 +23,7 @@ import {
   type Appointment,
   BOOKING_ORGANISATION_URL,
   CANCELLATION_REASON_URL,
+  PracticeAppointmentShape,
 } from '../../schemas/fhir/Appointment'
 import type { IcsRuntimeConfig } from '../../schemas/ics-config'
 import { bookingRequest } from '../../scripts/seed/bookingRequest'
@@ -252,6 +253,33 @@ describe('r4AppointmentOf and stu3AppointmentOf (Appointment, STU3 ↔ R4)', () 
       { actor: { reference: 'Location/17' }, status: 'accepted' },
     ],
   }
+
+  it('answers an Appointment whose arrays are of the shape this stack reads, or none', () => {
+    // The mapping repairs what it can (a lone contained resource, a stray extension);
+    // what it cannot is no Appointment (the practice's error), never a TypeError and a 500.
+    for (const broken of [
+      { contained: { resourceType: 'Organization', id: '1' } },
+      { contained: ['x'] },
+      { extension: 'x' },
+      { extension: [{ valueString: 'no url' }] },
+      { identifier: [null] },
+      { participant: 'x' },
+      { participant: [{ actor: { reference: 7 } }] },
+      { slot: [{ reference: 7 }] },
+    ]) {
+      const r4 = r4AppointmentOf('Y90002', { ...stu3, ...broken })
+      if (r4 !== undefined) expect(PracticeAppointmentShape.safeParse(r4).success).toBe(true)
+    }
+    for (const broken of [
+      { extension: [{ valueString: 'no url' }] },
+      { identifier: [null] },
+      { participant: 'x' },
+      { participant: [{ actor: { reference: 7 } }] },
+      { slot: [{ reference: 7 }] },
+    ]) {
+      expect(r4AppointmentOf('Y90002', { ...stu3, ...broken })).toBeUndefined()
+    }
+  })
 
   it('maps a practice’s STU3 Appointment to valid R4 with the ICS’s ids and R4’s cancelationReason', () => {
     // Act

@@ -1,5 +1,5 @@
 import type { Appointment } from '../../../schemas/fhir/Appointment'
-import { CANCELLATION_REASON_URL } from '../../../schemas/fhir/Appointment'
+import { CANCELLATION_REASON_URL, PracticeAppointmentShape } from '../../../schemas/fhir/Appointment'
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM } from '../../../schemas/fhir/identifiers'
 import {
   DELIVERY_CHANNEL_URL,
@@ -100,12 +100,14 @@ export function stu3AppointmentOf(ods: string, r4: Json): Json {
 
 /**
  * A practice's STU3 Appointment in R4 (the record retrieval mapping, stu3ToR4.ts), its ids
- * and references made the ICS's. Undefined when it is not an Appointment with an id.
+ * and references made the ICS's. Undefined when it is not an Appointment with an id, or
+ * when the arrays this stack reads are of another shape (PracticeAppointmentShape).
  */
 export function r4AppointmentOf(ods: string, stu3: unknown): Appointment | undefined {
   if (!isObject(stu3) || stu3.resourceType !== 'Appointment' || typeof stu3.id !== 'string') return undefined
   const r4 = r4ResourceOf(stu3)
   if (!r4) return undefined
+  if (!PracticeAppointmentShape.safeParse(r4).success) return undefined
   const ics = (id: string) => icsIdOf(ods, id)
   const versionId = isObject(stu3.meta) && typeof stu3.meta.versionId === 'string' ? stu3.meta.versionId : '1'
   return {
