@@ -328,9 +328,12 @@ export function recordResourcesOf(resources: Record<string, unknown>[]): Record<
     if (resource.resourceType === 'DocumentReference' && Array.isArray(resource.content))
       return {
         ...resource,
-        content: (resource.content as { attachment?: Record<string, unknown> }[]).map((content) =>
-          content?.attachment && 'data' in content.attachment
-            ? { ...content, attachment: withoutData(content.attachment) }
+        content: (resource.content as { attachment?: unknown }[]).map((content) =>
+          // Any shape may arrive here: only an object attachment carrying data is touched.
+          typeof content?.attachment === 'object' &&
+          content.attachment !== null &&
+          'data' in content.attachment
+            ? { ...content, attachment: withoutData(content.attachment as Record<string, unknown>) }
             : content,
         ),
       }

@@ -280,6 +280,22 @@ describe('recordResourcesOf', () => {
       content: [{ attachment: { contentType: 'application/pdf', _data: absent } }],
     })
   })
+
+  it('passes document contents of any other shape through unchanged in a large message', () => {
+    const binary = {
+      resourceType: 'Binary',
+      id: 'letter',
+      contentType: 'application/pdf',
+      data: 'A'.repeat(500_000),
+    }
+    const odd = {
+      resourceType: 'DocumentReference',
+      id: 'odd',
+      content: ['x', null, 7, { attachment: 'x' }, {}],
+    }
+    const kept = recordResourcesOf([binary, odd])
+    expect(kept.at(-1)).toEqual(odd)
+  })
 })
 
 describe('announcePending', () => {
