@@ -238,6 +238,14 @@ const event = (messageId: string): EventBridgeEvent<string, unknown> =>
   }) as unknown as EventBridgeEvent<string, unknown>
 
 describe('recordResourcesOf', () => {
+  /** A PDF too large for the record: a message carrying it is stored without document bytes. */
+  const largeLetter = {
+    resourceType: 'Binary',
+    id: 'letter',
+    contentType: 'application/pdf',
+    data: 'A'.repeat(500_000),
+  }
+
   it('keeps every resource but the MessageHeader, documents whole while they fit the record', () => {
     const resources = example.entry.map((entry) => entry.resource as Record<string, unknown>)
     expect(recordResourcesOf(resources)).toEqual(resources.slice(1))
@@ -245,12 +253,7 @@ describe('recordResourcesOf', () => {
 
   it("leaves out a large document's bytes, marked data-absent, and keeps everything else", () => {
     // Prepare
-    const binary = {
-      resourceType: 'Binary',
-      id: 'letter',
-      contentType: 'application/pdf',
-      data: 'A'.repeat(500_000),
-    }
+    const binary = largeLetter
     const reference = {
       resourceType: 'DocumentReference',
       id: 'ref',
@@ -282,12 +285,7 @@ describe('recordResourcesOf', () => {
   })
 
   it('passes document contents of any other shape through unchanged in a large message', () => {
-    const binary = {
-      resourceType: 'Binary',
-      id: 'letter',
-      contentType: 'application/pdf',
-      data: 'A'.repeat(500_000),
-    }
+    const binary = largeLetter
     const odd = {
       resourceType: 'DocumentReference',
       id: 'odd',
