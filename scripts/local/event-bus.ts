@@ -141,6 +141,11 @@ export class LocalEventBus {
   private readonly batches = new Set<Promise<void>>()
   /** Acknowledged events whose archive entries and deliveries are still to be written, oldest first. */
   private readonly unfinished: AcceptanceIntent[] = []
+  /**
+   * Acknowledged events whose gathered write failed part-way: completed one by one as a
+   * restart would (`completeAcceptance`), which never resets a delivery already recorded.
+   */
+  private readonly interrupted: AcceptanceIntent[] = []
   /** The write of the unfinished acceptances under way (or waiting for its retry), if any. */
   private finishing: Promise<void> | undefined
   readonly options: Required<Omit<LocalEventBusOptions, 'log'>> & { log: (line: string) => void }
@@ -350,7 +355,7 @@ export class LocalEventBus {
       const due = (await this.deliveries()).some(
         (d) => d.status === 'pending' && d.nextAttemptAt <= Date.now() + 5,
       )
-      const settled = !this.finishing && this.unfinished.length === 0
+      const settled = !this.finishing && this.unfinished.length === 0 && this.interrupted.length === 0
       if (settled && !due && !this.pumping && this.inFlight.size === 0 && this.batches.size === 0) return
       this.schedulePump(0)
       await new Promise((resolve) => setTimeout(resolve, 10))
@@ -416,7 +421,7 @@ export class LocalEventBus {
    * path, as EventBridge's own fan-out is.
    */
   private finishSoon(delayMs: number): void {
-    if (this.finishing || this.unfinished.length === 0) return
+    if (this.finishing || this.unfinished.length + this.interrupted.length === 0) return
     let failed = false
     this.finishing = new Promise((resolve) => setTimeout(resolve, delayMs))
       .then(() => this.finishAcceptances())
@@ -432,12 +437,18 @@ export class LocalEventBus {
   }
 
   private async finishAcceptances(): Promise<void> {
+    if (this.interrupted.length) {
+      while (this.interrupted.length) {
+        await this.completeAcceptance(this.interrupted[0]!)
+        this.interrupted.shift()
+      }
+      this.schedulePump(0)
+    }
     while (this.unfinished.length) {
       const intents = this.unfinished.splice(0, 100)
       try {
-        // Unconditional puts are safe on a first attempt: the event ids were made just now, so
-        // no delivery of theirs can exist yet. A retry after a failure may deliver one again
-        // (at least once, as after a lost PutEvents answer; consumers are idempotent by event id).
+        // Unconditional puts are safe here: the event ids were made just now, so no delivery
+        // of theirs can exist yet.
         await this.writeAll(
           intents.flatMap((intent) => [
             { PutRequest: { Item: { pk: 'ARCHIVE', sk: intent.archiveSk, event: intent.event } } },
@@ -449,7 +460,8 @@ export class LocalEventBus {
           intents.map((intent) => ({ DeleteRequest: { Key: { pk: 'INTENT', sk: intent.sk } } })),
         )
       } catch (error) {
-        this.unfinished.unshift(...intents)
+        // Some of their deliveries may exist (and be under way) by now: finish them as a restart would.
+        this.interrupted.push(...intents)
         throw error
       }
     }

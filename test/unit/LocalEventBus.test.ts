@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import type { EventBridgeEvent, SQSEvent } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/local/dynamodb'
@@ -26,11 +26,23 @@ afterAll(async () => {
   await dynamo.close()
 })
 
-/** A document client over the shared dynalite that reports each BatchWriteItem's item keys to `seen`. */
-function watchedDocuments(seen: { pk: string; kind: 'put' | 'delete' }[][], refuseArchive = false) {
+/**
+ * A document client over the shared dynalite that reports each BatchWriteItem's item keys to
+ * `seen`, and refuses writes of archive entries: the first batch of them (`once`), or every
+ * write of one (`always`, as a process that dies there).
+ */
+function watchedDocuments(
+  seen: { pk: string; kind: 'put' | 'delete' }[][],
+  refuseArchive?: 'once' | 'always',
+) {
   const documents = DynamoDBDocumentClient.from(client)
   const send = documents.send.bind(documents) as (command: unknown) => Promise<unknown>
+  let refused = 0
   documents.send = ((command: unknown) => {
+    const refuse = () => {
+      refused++
+      return Promise.reject(new Error('the process died here'))
+    }
     if (command instanceof BatchWriteCommand) {
       const requests = Object.values(command.input.RequestItems ?? {}).flat()
       const keys = requests.map((request) =>
@@ -39,9 +51,15 @@ function watchedDocuments(seen: { pk: string; kind: 'put' | 'delete' }[][], refu
           : { pk: String(request.DeleteRequest?.Key?.pk), kind: 'delete' as const },
       )
       seen.push(keys)
-      if (refuseArchive && keys.some((key) => key.pk === 'ARCHIVE'))
-        return Promise.reject(new Error('the process died here'))
+      if (
+        refuseArchive &&
+        (refuseArchive === 'always' || refused === 0) &&
+        keys.some((key) => key.pk === 'ARCHIVE')
+      )
+        return refuse()
     }
+    if (refuseArchive === 'always' && command instanceof PutCommand && command.input.Item?.pk === 'ARCHIVE')
+      return refuse()
     return send(command)
   }) as typeof documents.send
   return documents
@@ -116,9 +134,24 @@ describe('LocalEventBus acceptance', () => {
     }
   })
 
+  it('finishes an acceptance whose gathered write failed, as a restart would, and delivers it once', async () => {
+    const writes: { pk: string; kind: 'put' | 'delete' }[][] = []
+    const { bus, received } = busFor('FailedOnce', watchedDocuments(writes, 'once'))
+    await bus.start()
+    try {
+      const answers = await Promise.all([3, 4].map((n) => bus.putEvents([entry('FailedOnce', n)])))
+      expect(answers.every((answer) => answer.FailedEntryCount === 0)).toBe(true)
+      await bus.idle()
+      expect(received.map((event) => event.detail.n).sort()).toEqual([3, 4])
+      expect((await bus.archive({ detailType: 'FailedOnce' })).length).toBe(2)
+    } finally {
+      await bus.stop()
+    }
+  })
+
   it('delivers an acknowledged event after a restart when its acceptance was cut short', async () => {
     const writes: { pk: string; kind: 'put' | 'delete' }[][] = []
-    const first = busFor('CutShort', watchedDocuments(writes, true))
+    const first = busFor('CutShort', watchedDocuments(writes, 'always'))
     await first.bus.start()
     const answer = await first.bus.putEvents([entry('CutShort', 7)])
     expect(answer.FailedEntryCount).toBe(0)
