@@ -78,12 +78,11 @@ export type Appointment = z.infer<typeof Appointment>
  * as no Appointment (the practice's error), never read into a TypeError and a 500.
  */
 export const PracticeAppointmentShape = /* @__PURE__ */ z.looseObject({
-  contained: /* @__PURE__ */ z.optional(
-    /* @__PURE__ */ z.array(/* @__PURE__ */ z.looseObject({ resourceType: /* @__PURE__ */ z.string() })),
-  ),
-  extension: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Extension)),
-  identifier: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Identifier)),
-  slot: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.array(Reference)),
+  contained: appointmentShape.contained,
+  extension: appointmentShape.extension,
+  identifier: appointmentShape.identifier,
+  slot: appointmentShape.slot,
+  // Looser than a request's participant (a practice may add elements), but its actor is a Reference.
   participant: /* @__PURE__ */ z.array(
     /* @__PURE__ */ z.looseObject({ actor: /* @__PURE__ */ z.optional(Reference) }),
   ),
