@@ -1,6 +1,7 @@
 import autocannon from 'autocannon'
 import { bookingRequest } from '../seed/bookingRequest'
 import type { AppointmentBenchServers, BenchSlot } from './appointments-server'
+import { CpuLedger, cpuFloorRows } from './cpu'
 import type { LoadRound } from './load'
 import { startChildOnOwnDynamo } from './processes'
 import {
@@ -131,10 +132,15 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
     }
     const sides = ['baseline', 'subject', 'information'] as const
     const runners = { subject: subjectRound, baseline: baselineRound, information: informationRound }
+    const cpu = new CpuLedger({ server: () => server.process.pid, dynamo: server.dynamoPid })
     for (let index = 0; index < plan.rounds; index++) {
       const order = index % 2 === 0 ? sides : [...sides].reverse()
       for (const side of order) {
-        const result = await runners[side](plan.amount)
+        const result = await cpu.during(
+          side,
+          () => runners[side](plan.amount),
+          (each) => each.completed,
+        )
         rounds[side].push(result)
         options.progress(
           `round ${index + 1}/${plan.rounds} ${side}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms` +
@@ -187,6 +193,15 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
         target: 'report',
         verdict: 'INFO',
       },
+      ...cpuFloorRows(
+        'booking',
+        'booking',
+        CONNECTIONS,
+        cpu.perOperation('subject'),
+        cpu.perOperation('baseline'),
+        'the audited bare server',
+        `explains the p99 row: a mean floor over ${SHALL_MS} ms leaves no p99 under the SHALL`,
+      ),
     ]
     return {
       suite: 'booking',

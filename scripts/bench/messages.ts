@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import exampleDischarge from '../../schemas/api/examples/processMessage.request.json' with { type: 'json' }
+import { CpuLedger, cpuFloorRows } from './cpu'
 import type { MessagesBenchServers } from './messages-server'
 import { startChildOnOwnDynamo } from './processes'
 import {
@@ -186,10 +187,15 @@ export async function benchMessages(options: BenchOptions): Promise<SuiteResult>
     await subjectRound(plan.warmup)
     await baselineRound(plan.warmup)
     const rounds: { subject: MessageRound[]; baseline: MessageRound[] } = { subject: [], baseline: [] }
+    const cpu = new CpuLedger({ server: () => server.process.pid, dynamo: server.dynamoPid })
     for (let index = 0; index < plan.rounds; index++) {
       const order = index % 2 === 0 ? (['baseline', 'subject'] as const) : (['subject', 'baseline'] as const)
       for (const side of order) {
-        const result = side === 'subject' ? await subjectRound(plan.amount) : await baselineRound(plan.amount)
+        const result = await cpu.during(
+          side,
+          () => (side === 'subject' ? subjectRound(plan.amount) : baselineRound(plan.amount)),
+          (each) => each.receivedMs.length,
+        )
         rounds[side].push(result)
         const accepted = summary(result.acceptedMs)
         const received = summary(result.receivedMs)
@@ -274,6 +280,15 @@ export async function benchMessages(options: BenchOptions): Promise<SuiteResult>
         target: 'report',
         verdict: 'INFO',
       },
+      ...cpuFloorRows(
+        'messages',
+        'discharge (accepted and delivered)',
+        SENDERS,
+        cpu.perOperation('subject'),
+        cpu.perOperation('baseline'),
+        bareName,
+        'explains the receipt rows: each sender posts its next discharge only after the receipt',
+      ),
     ]
     return {
       suite: 'messages',

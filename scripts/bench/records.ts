@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { consumerJwt } from '../../functions/shared/gpconnect/consumer'
 import { GET_STRUCTURED_RECORD_INTERACTION } from '../../functions/shared/gpconnect/GpConnectRecordSource'
 import { parametersOf, type StructuredRecordQuery } from '../../functions/shared/records/query'
+import { cpuMsOf } from './cpu'
 import { fire, interleaved, type LoadTarget, summary } from './load'
 import { ROOT, startChild, startChildOnOwnDynamo } from './processes'
 import { areaOf, type ProfileSummary, ProfileTotals, profileClockUs, readProfiles } from './profile'
@@ -101,21 +102,6 @@ function holderTarget(server: RecordsBenchServer, holder: RecordsBenchServer['ho
     })),
   }
 }
-
-/** CPU time a process has used so far, from /proc (user + system; Linux only, else undefined). */
-async function cpuMsOf(pid: number): Promise<number | undefined> {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
-  } catch {
-    return undefined
-  }
-}
-
-/** Linux's USER_HZ: /proc counts CPU time in these ticks. */
-const CLOCK_TICKS = 100
 
 /** The suite's three children: the providers, DynamoDB, and the stack over both. */
 async function startRecordsChildren(profileDirs?: { stack: string; providers: string }) {
