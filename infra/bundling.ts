@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { functionCapabilityOf } from '../functions/shared/capabilities'
 import { type IcsConfig, runtimeConfigOf } from '../schemas/ics-config'
 import type { FunctionName } from './functions'
@@ -16,6 +17,14 @@ export const bundleSettings = {
   minify: true,
   sourcemap: true,
   mainFields: ['module', 'main'],
+  // Lambda's credentials are in its environment: the rest of the SDK's default chain stays out.
+  alias: {
+    '@aws-sdk/credential-provider-node': join(
+      import.meta.dirname,
+      '..',
+      'functions/shared/environmentCredentials.ts',
+    ),
+  },
   // Some bundled CommonJS dependencies call require(); an ESM bundle has to make it.
   banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
 } as const

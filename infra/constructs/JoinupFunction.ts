@@ -96,6 +96,9 @@ export class JoinupFunction extends Construct {
         mainFields: [...bundleSettings.mainFields],
         externalModules: [], // the AWS SDK is bundled: loading it from the runtime is slower
         banner: bundleSettings.banner,
+        esbuildArgs: {
+          '--alias': Object.entries(bundleSettings.alias).map(([module, path]) => `${module}=${path}`),
+        },
         define: { ...icsDefine(props.config), ...routesDefine(props.name), ...functionDefine(props.name) },
         metafile: true,
         ...(declaration.assets?.length
