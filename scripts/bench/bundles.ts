@@ -142,6 +142,35 @@ async function buildReadable(name: FunctionName, outdir: string): Promise<string
   return outfile
 }
 
+/**
+ * The function bundled with the SDK's own default credential chain, as bundles were before
+ * infra/bundling.ts aliased it to environment-only credentials: the information row beside
+ * it says what that alias saves, measured in the same run.
+ */
+async function buildWithDefaultChain(
+  name: FunctionName,
+  outdir: string,
+): Promise<{ file: string; bytes: number }> {
+  const outfile = join(outdir, `${name}-default-chain.mjs`)
+  const result = await build({
+    ...bundleSettings,
+    alias: {},
+    mainFields: [...bundleSettings.mainFields],
+    banner: { js: bundleSettings.banner },
+    entryPoints: [join(ROOT, functions[name].entry)],
+    bundle: true,
+    outfile,
+    define: { ...icsDefine(loadIcsConfig(icsNames()[0]!)), ...routesDefine(name), ...functionDefine(name) },
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))!
+  return { file: resolve(output[0]), bytes: output[1].bytes }
+}
+
+/** The function the credential-chain information row is measured on: the largest bundle. */
+const CHAIN_FUNCTION: FunctionName = 'appointments'
+
 const IMPORT_TIMER =
   'const started = performance.now(); await import(process.argv[1]); ' +
   'process.stdout.write(String(performance.now() - started)); process.exit(0)'
@@ -287,6 +316,8 @@ export async function benchBundles(options: BenchOptions): Promise<SuiteResult> 
     )
   }
 
+  const defaultChain = { ...(await buildWithDefaultChain(CHAIN_FUNCTION, outdir)), initMs: [] as number[] }
+
   // One fresh node per import, subject and baseline alternating (ABBA) so drift on a busy
   // machine falls on both alike.
   for (let run = 0; run < runs; run++) {
@@ -296,6 +327,7 @@ export async function benchBundles(options: BenchOptions): Promise<SuiteResult> 
         if (which === 'subject') entry.initMs.push(await timeImport(entry.file, env))
         else if (entry.baselineFile) entry.baselineInitMs.push(await timeImport(entry.baselineFile, env))
       }
+      if (entry.name === CHAIN_FUNCTION) defaultChain.initMs.push(await timeImport(defaultChain.file, env))
     }
     options.progress(`init: ${run + 1}/${runs} fresh node processes per bundle`)
   }
@@ -351,6 +383,17 @@ export async function benchBundles(options: BenchOptions): Promise<SuiteResult> 
     }
   }
 
+  const chained = figures.find((entry) => entry.name === CHAIN_FUNCTION)!
+  measurements.push({
+    suite: 'bundles',
+    measure: `${CHAIN_FUNCTION} size / init with environment-only credentials, against the same function with the SDK's default credential chain (information)`,
+    subject: `${kb(chained.bytes)} / ${ms(median(chained.initMs))}`,
+    baseline: `${kb(defaultChain.bytes)} / ${ms(median(defaultChain.initMs))} (default chain)`,
+    ratio: median(chained.initMs) / median(defaultChain.initMs),
+    target: 'report (ratio: init)',
+    verdict: 'INFO',
+  })
+
   // What bounds a missed init target: where the import's time goes, beside the baseline's.
   const profiled = new Map<string, FunctionName>()
   const profileRuns = options.quick ? 3 : 8
@@ -377,7 +420,8 @@ export async function benchBundles(options: BenchOptions): Promise<SuiteResult> 
   details.push(
     "Baselines are derived from each bundle's metafile: every `@aws-sdk/client-*` client class and every " +
       'command class esbuild kept (`@aws-sdk/client-*` and `@aws-sdk/lib-dynamodb`), built into a module that ' +
-      'constructs the same clients at module scope, with the same esbuild settings (infra/bundling.ts). ' +
+      'constructs the same clients at module scope, with the same esbuild settings (infra/bundling.ts, whose ' +
+      'credential alias shrinks function and baseline alike: the ratios are of what the function adds). ' +
       'Init is `performance.now()` around a dynamic `import()` inside a fresh `node` (without NODE_EXTRA_CA_CERTS).',
   )
   details.push(
