@@ -26,6 +26,8 @@ interface Plan {
   /** Bookings per round (and for the warm-up) on each side. */
   amount: number
   warmup: number
+  /** Bookings by one client alone, on each side (what one Lambda instance sees). */
+  alone: number
 }
 
 function bookingBody(slot: BenchSlot, patient: string): string {
@@ -35,7 +37,7 @@ function bookingBody(slot: BenchSlot, patient: string): string {
 }
 
 /**
- * One round of `amount` bookings from CONNECTIONS keep-alive clients, each booking slots
+ * One round of `amount` bookings from `connections` keep-alive clients, each booking slots
  * from its own slice of the round's free slots (every request a new slot, a new patient
  * turn and a new X-Request-ID, as real bookings are).
  */
@@ -43,15 +45,16 @@ async function round(
   url: string,
   slice: (connection: number) => { path: string; headers: Record<string, string>; body?: string }[],
   amount: number,
+  connections = CONNECTIONS,
 ): Promise<LoadRound> {
   let next = 0
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     amount,
     timeout: 10,
     setupClient: (client) => {
-      client.setRequests(slice(next++ % CONNECTIONS).map((request) => ({ method: 'POST', ...request })))
+      client.setRequests(slice(next++ % connections).map((request) => ({ method: 'POST', ...request })))
     },
   })
   const completed = result['2xx']
@@ -68,10 +71,10 @@ async function round(
 export async function benchBooking(options: BenchOptions): Promise<SuiteResult> {
   const started = performance.now()
   const plan: Plan = options.quick
-    ? { rounds: 2, amount: 400, warmup: 200 }
-    : { rounds: 3, amount: 1_200, warmup: 400 }
+    ? { rounds: 2, amount: 400, warmup: 200, alone: 50 }
+    : { rounds: 3, amount: 1_200, warmup: 400, alone: 150 }
   // The bare side serves two baselines (audited, and the UpdateItem alone) from its pool.
-  const pool = Math.ceil(((plan.warmup + plan.rounds * plan.amount) * 2 * 2.2) / 100) * 100
+  const pool = Math.ceil(((plan.warmup + plan.rounds * plan.amount + plan.alone) * 2 * 2.2) / 100) * 100
   const server = startChildOnOwnDynamo<AppointmentBenchServers>('appointments-server.ts', [String(pool)])
   try {
     const servers = await server.ready
@@ -85,12 +88,12 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
     const patientOf = (connection: number, index: number) =>
       servers.patients[(connection + (index % 2) * CONNECTIONS) % servers.patients.length]!
     /** The round's slots, dealt out so that each connection books its own. */
-    const dealt = <T>(slots: T[], count: number) => {
+    const dealt = <T>(slots: T[], count: number, connections: number) => {
       const taken = slots.splice(0, Math.ceil(count * 2.2))
-      return (connection: number) => taken.filter((_, index) => index % CONNECTIONS === connection)
+      return (connection: number) => taken.filter((_, index) => index % connections === connection)
     }
-    const subjectRound = (amount: number) => {
-      const deal = dealt(stackSlots, amount)
+    const subjectRound = (amount: number, connections = CONNECTIONS) => {
+      const deal = dealt(stackSlots, amount, connections)
       return round(
         servers.stackUrl,
         (connection) =>
@@ -104,18 +107,23 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
             body: bookingBody(slot, patientOf(connection, index)),
           })),
         amount,
+        connections,
       )
     }
     // The baseline: the least a correct booking does (the conditional slot write, which is the
     // appointment, and the audit record); the information: the conditional UpdateItem alone.
-    const bareRound = (prefix: string) => (amount: number) => {
-      const deal = dealt(bareSlots, amount)
-      return round(
-        servers.bareUrl,
-        (connection) => deal(connection).map((id) => ({ path: `${prefix}/Appointment/${id}`, headers: {} })),
-        amount,
-      )
-    }
+    const bareRound =
+      (prefix: string) =>
+      (amount: number, connections = CONNECTIONS) => {
+        const deal = dealt(bareSlots, amount, connections)
+        return round(
+          servers.bareUrl,
+          (connection) =>
+            deal(connection).map((id) => ({ path: `${prefix}/Appointment/${id}`, headers: {} })),
+          amount,
+          connections,
+        )
+      }
     const baselineRound = bareRound('/audited')
     const informationRound = bareRound('')
     // A first booking proves the subject books (201) before anything is timed.
@@ -148,6 +156,13 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
         )
       }
     }
+    // One client booking alone: the latency one Lambda instance, serving one request at a time, gives.
+    const alone = { subject: await subjectRound(plan.alone, 1), baseline: await baselineRound(plan.alone, 1) }
+    options.progress(
+      `1 client: stack p50 ${alone.subject.p50Ms} ms p99 ${alone.subject.p99Ms} ms, ` +
+        `audited bare p50 ${alone.baseline.p50Ms} ms p99 ${alone.baseline.p99Ms} ms`,
+    )
+    if (alone.subject.failed || alone.baseline.failed) throw new Error('bookings by one client alone failed')
     for (const side of sides) {
       const failed = rounds[side].reduce((sum, each) => sum + each.failed, 0)
       // Every request books a fresh slot: any failure means the figures are not about booking.
@@ -174,6 +189,15 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
         ratio: p99 / figure('baseline', 'p99Ms'),
         target: `< ${SHALL_MS} ms SHALL, < ${SHOULD_MS} ms SHOULD (GP Connect)`,
         verdict: verdictOf(p99 < SHALL_MS),
+      },
+      {
+        suite: 'booking',
+        measure: 'booking p50 / p99, 1 client (one request at a time, as one Lambda instance serves)',
+        subject: `${ms(alone.subject.p50Ms)} / ${ms(alone.subject.p99Ms)}`,
+        baseline: `${ms(alone.baseline.p50Ms)} / ${ms(alone.baseline.p99Ms)} (the audited bare server)`,
+        ratio: alone.subject.p99Ms / alone.baseline.p99Ms,
+        target: `information (< ${SHALL_MS} ms SHALL, < ${SHOULD_MS} ms SHOULD)`,
+        verdict: 'INFO',
       },
       {
         suite: 'booking',
@@ -249,7 +273,7 @@ export async function benchBooking(options: BenchOptions): Promise<SuiteResult> 
         ),
         `p99 ${ms(p99)} is ${times(p99 / SHOULD_MS)} the ${SHOULD_MS} ms SHOULD and ${times(p99 / SHALL_MS)} the ${SHALL_MS} ms SHALL.`,
       ],
-      data: rounds,
+      data: { ...rounds, alone },
     }
   } finally {
     await server.stop()
