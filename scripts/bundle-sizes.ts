@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { build, type Metafile } from 'esbuild'
+import { type BuildOptions, build, type Metafile } from 'esbuild'
 import { bundleSettings, functionDefine, icsDefine, routesDefine } from '../infra/bundling'
 import { type FunctionDeclaration, type FunctionName, functions } from '../infra/functions'
 import { icsNames, loadIcsConfig } from '../infra/ics-configs'
@@ -14,11 +14,16 @@ export interface BundleReport {
   top: { source: string; bytes: number }[]
 }
 
-/** Bundles one function exactly as the CDK stack does and measures it from esbuild's metafile. */
+/**
+ * Bundles one function exactly as the CDK stack does and measures it from esbuild's metafile.
+ * `variant` changes one setting, for the bench's comparisons only (an unminified build to
+ * profile, or one without the credential alias).
+ */
 export async function bundleFunction(
   name: FunctionName,
   outdir: string,
   ics = icsNames()[0]!,
+  variant: Pick<BuildOptions, 'minify' | 'alias'> = {},
 ): Promise<BundleReport & { file: string; metafile: Metafile }> {
   const declaration: FunctionDeclaration = functions[name]
   const result = await build({
@@ -32,6 +37,7 @@ export async function bundleFunction(
     define: { ...icsDefine(loadIcsConfig(ics)), ...routesDefine(name), ...functionDefine(name) },
     metafile: true,
     logLevel: 'silent',
+    ...variant,
   })
   const metafile = result.metafile!
   const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith('.mjs'))!

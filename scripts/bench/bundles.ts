@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build, type Metafile } from 'esbuild'
-import { bundleSettings, functionDefine, icsDefine, routesDefine } from '../../infra/bundling'
+import { bundleSettings } from '../../infra/bundling'
 import { type FunctionName, functions } from '../../infra/functions'
-import { icsNames, loadIcsConfig } from '../../infra/ics-configs'
 import { type TableName, tables } from '../../infra/tables'
 import { bundleFunction } from '../bundle-sizes'
 import { benchEnv, ROOT } from './processes'
@@ -127,19 +126,7 @@ async function buildBaseline(
  * the packages they come from.
  */
 async function buildReadable(name: FunctionName, outdir: string): Promise<string> {
-  const outfile = join(outdir, `${name}.mjs`)
-  await build({
-    ...bundleSettings,
-    minify: false,
-    mainFields: [...bundleSettings.mainFields],
-    banner: { js: bundleSettings.banner },
-    entryPoints: [join(ROOT, functions[name].entry)],
-    bundle: true,
-    outfile,
-    define: { ...icsDefine(loadIcsConfig(icsNames()[0]!)), ...routesDefine(name), ...functionDefine(name) },
-    logLevel: 'silent',
-  })
-  return outfile
+  return resolve((await bundleFunction(name, outdir, undefined, { minify: false })).file)
 }
 
 /**
@@ -151,21 +138,8 @@ async function buildWithDefaultChain(
   name: FunctionName,
   outdir: string,
 ): Promise<{ file: string; bytes: number }> {
-  const outfile = join(outdir, `${name}-default-chain.mjs`)
-  const result = await build({
-    ...bundleSettings,
-    alias: {},
-    mainFields: [...bundleSettings.mainFields],
-    banner: { js: bundleSettings.banner },
-    entryPoints: [join(ROOT, functions[name].entry)],
-    bundle: true,
-    outfile,
-    define: { ...icsDefine(loadIcsConfig(icsNames()[0]!)), ...routesDefine(name), ...functionDefine(name) },
-    metafile: true,
-    logLevel: 'silent',
-  })
-  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))!
-  return { file: resolve(output[0]), bytes: output[1].bytes }
+  const report = await bundleFunction(name, join(outdir, 'default-chain'), undefined, { alias: {} })
+  return { file: resolve(report.file), bytes: report.bytes }
 }
 
 /** The function the credential-chain information row is measured on: the largest bundle. */
