@@ -15,7 +15,14 @@ import { bundleSettings } from '../../infra/bundling'
 // its calls with those credentials and carries none of the rest of the chain.
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const
+const KEYS = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+] as const
 
 describe('environmentCredentials.defaultProvider', () => {
   const saved: Partial<Record<(typeof KEYS)[number], string>> = {}
@@ -45,6 +52,43 @@ describe('environmentCredentials.defaultProvider', () => {
       secretAccessKey: 'secret',
       sessionToken: 'session',
     })
+  })
+
+  it('answers from the container endpoint where Lambda serves credentials there (SnapStart)', async () => {
+    // Arrange: the endpoint Lambda runs, answering the container credentials format.
+    const tokens: string[] = []
+    const endpoint = createServer((request, response) => {
+      tokens.push(String(request.headers.authorization))
+      response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          AccessKeyId: 'AKIDFROMCONTAINER',
+          SecretAccessKey: 'secret',
+          Token: 'session',
+          Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+        }),
+      )
+    })
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
+    const address = endpoint.address()
+    if (!address || typeof address === 'string') throw new Error('no port')
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `http://127.0.0.1:${address.port}/2021-04-23/credentials`
+    process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN = 'lambda-token'
+    try {
+      // Act
+      const credentials = await defaultProvider()()
+      // Assess
+      expect(credentials).toMatchObject({ accessKeyId: 'AKIDFROMCONTAINER', sessionToken: 'session' })
+      expect(tokens).toEqual(['lambda-token'])
+    } finally {
+      endpoint.close()
+    }
+  })
+
+  it('prefers the environment’s keys to a container endpoint, as the default chain does', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDLAMBDAROLE'
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret'
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = 'http://127.0.0.1:9/never-asked'
+    await expect(defaultProvider()()).resolves.toMatchObject({ accessKeyId: 'AKIDLAMBDAROLE' })
   })
 
   it('refuses, as the whole chain would in Lambda, when the environment has none', async () => {
