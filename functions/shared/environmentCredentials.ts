@@ -27,8 +27,11 @@ export const defaultProvider = (init: ChainInit = {}) => {
   const environment = fromEnv(init)
   // Made when first needed: fromHttp refuses to be made without an endpoint.
   let container: ReturnType<typeof fromHttp> | undefined
-  return () =>
-    process.env.AWS_ACCESS_KEY_ID === undefined && CONTAINER_ENDPOINTS.some((name) => process.env[name])
-      ? (container ??= fromHttp(init))()
-      : environment()
+  return () => {
+    const fromContainer =
+      process.env.AWS_ACCESS_KEY_ID === undefined && CONTAINER_ENDPOINTS.some((name) => process.env[name])
+    if (!fromContainer) return environment()
+    container ??= fromHttp(init)
+    return container()
+  }
 }
