@@ -29,8 +29,11 @@ const PERSONAL_KEYS = new Set([
   'patient',
   'subject:identifier',
 ])
-// Ten digits, optionally spaced 3-3-4 as printed on NHS cards.
-const NHS_NUMBER_PATTERN = /(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)/g
+// Ten digits, optionally spaced 3-3-4 as printed on NHS cards. Digits that run on into a
+// hex letter belong to a hex identifier (a UUID request or correlation id, an X-Ray trace id,
+// a content hash), which is random, not a person's: about one random UUID in 75 has exactly ten
+// digits in a row, and redacting them broke the correlation of that request's log lines.
+const NHS_NUMBER_PATTERN = /(?<![\dA-Fa-f])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\dA-Fa-f])/g
 
 /** Replaces NHS numbers in free text with a marker. */
 export function redactText(text: string): string {

@@ -15,6 +15,23 @@ describe('redactText', () => {
     expect(redactText('9000000017 merged into 9000000041')).toBe('[NHS_NUMBER] merged into [NHS_NUMBER]')
   })
 
+  it('replaces an NHS number run on from other letters or punctuation', () => {
+    expect(redactText('NHS9000000009')).toBe('NHS[NHS_NUMBER]')
+    expect(redactText('nhs_9000000009;')).toBe('nhs_[NHS_NUMBER];')
+    expect(redactText('system|9000000009&x')).toBe('system|[NHS_NUMBER]&x')
+  })
+
+  it('leaves hex identifiers whole, whatever digit runs they hold', () => {
+    // A correlation id that an end-to-end test once saw cut in two, an X-Ray trace id and a SHA-256.
+    for (const id of [
+      'corr-ff7a2426-5558-4177-94f2-e5177360278b',
+      '5177360278ab-94f2',
+      '1-5759e988-bd862e3f1234567890be4a9f',
+      'PART#ab1234567890cdef1234567890abcdef0123456789abcdef0123456789abcd#1',
+    ])
+      expect(redactText(`correlation ${id} done`)).toBe(`correlation ${id} done`)
+  })
+
   it('leaves longer digit runs and ordinary text alone', () => {
     expect(redactText('took 1700000000000 ms')).toBe('took 1700000000000 ms')
     expect(redactText('phone 01632960587')).toBe('phone 01632960587')
